@@ -1,0 +1,213 @@
+// Package spec builds OCI runtime specs for podplug's containers from the
+// model records, with podman's defaults from go.podman.io/common: default
+// capabilities, masked and read-only paths, and rlimits capped to what this
+// host allows.
+package spec
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"go.podman.io/common/pkg/config"
+	"golang.org/x/sys/unix"
+
+	"github.com/podplug/podplug/engine/model"
+)
+
+// DefaultPath is PATH for containers whose image sets none.
+const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Options is everything Generate needs beyond the container itself.
+type Options struct {
+	Container *model.Container
+	Pod       *model.Pod
+	// Rootfs is the container's mounted root file system.
+	Rootfs   string
+	ReadOnly bool
+	// Join maps a namespace type to a path of a namespace to enter, such as
+	// /proc/PID/ns/net of the infra container. A type in New and not in
+	// Join gets a fresh namespace; a type in neither stays the host's.
+	Join map[specs.LinuxNamespaceType]string
+	New  []specs.LinuxNamespaceType
+	// Hostname is set only when the container gets its own UTS namespace.
+	Hostname    string
+	CgroupsPath string
+	// ExtraMounts are bind mounts the engine provides, such as /etc/hosts.
+	ExtraMounts []specs.Mount
+	// Process overrides the user (uid, gid) resolved from Container.User.
+	UID, GID uint32
+	// AdditionalGids are the user's supplementary groups.
+	AdditionalGids []uint32
+}
+
+// Generate returns the OCI spec for one container.
+func Generate(o Options) (*specs.Spec, error) {
+	c := o.Container
+	if len(c.Command) == 0 {
+		return nil, fmt.Errorf("container %s: no command: give one after the image", c.Name)
+	}
+	s := &specs.Spec{
+		Version: specs.Version,
+		Root:    &specs.Root{Path: o.Rootfs, Readonly: o.ReadOnly},
+		Process: &specs.Process{
+			Args:         append([]string(nil), c.Command...),
+			Env:          environment(c.Env),
+			Cwd:          workDir(c.WorkDir),
+			User:         specs.User{UID: o.UID, GID: o.GID, AdditionalGids: o.AdditionalGids},
+			Capabilities: capabilities(),
+			Rlimits:      rlimits(),
+		},
+		Hostname: o.Hostname,
+		Mounts:   append(defaultMounts(), userMounts(c.Mounts)...),
+		Linux: &specs.Linux{
+			CgroupsPath:   o.CgroupsPath,
+			Namespaces:    namespaces(o),
+			MaskedPaths:   config.DefaultMaskedPaths(),
+			ReadonlyPaths: append([]string(nil), config.DefaultReadOnlyPaths...),
+			Resources: &specs.LinuxResources{
+				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+			},
+		},
+	}
+	s.Mounts = append(s.Mounts, o.ExtraMounts...)
+	if len(c.Labels) > 0 {
+		s.Annotations = map[string]string{}
+		for k, v := range c.Labels {
+			s.Annotations[k] = v
+		}
+	}
+	if !hasNamespace(o, specs.UTSNamespace) {
+		s.Hostname = ""
+	}
+	return s, nil
+}
+
+func hasNamespace(o Options, t specs.LinuxNamespaceType) bool {
+	for _, n := range o.New {
+		if n == t {
+			_, joined := o.Join[t]
+			return !joined
+		}
+	}
+	return false
+}
+
+func namespaces(o Options) []specs.LinuxNamespace {
+	var out []specs.LinuxNamespace
+	seen := map[specs.LinuxNamespaceType]bool{}
+	for _, t := range []specs.LinuxNamespaceType{
+		specs.PIDNamespace, specs.NetworkNamespace, specs.IPCNamespace,
+		specs.UTSNamespace, specs.MountNamespace, specs.CgroupNamespace,
+	} {
+		if path, ok := o.Join[t]; ok {
+			out = append(out, specs.LinuxNamespace{Type: t, Path: path})
+			seen[t] = true
+		}
+	}
+	for _, t := range o.New {
+		if !seen[t] {
+			out = append(out, specs.LinuxNamespace{Type: t})
+			seen[t] = true
+		}
+	}
+	return out
+}
+
+func environment(env []string) []string {
+	out := make([]string, 0, len(env)+2)
+	hasPath := false
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			hasPath = true
+		}
+	}
+	if !hasPath {
+		out = append(out, DefaultPath)
+	}
+	out = append(out, env...)
+	return out
+}
+
+func workDir(dir string) string {
+	if dir == "" {
+		return "/"
+	}
+	return filepath.Clean(dir)
+}
+
+func capabilities() *specs.LinuxCapabilities {
+	caps := append([]string(nil), config.DefaultCapabilities...)
+	return &specs.LinuxCapabilities{
+		Bounding:  caps,
+		Effective: append([]string(nil), caps...),
+		Permitted: append([]string(nil), caps...),
+	}
+}
+
+// rlimits gives containers podman's root defaults for open files and
+// processes, lowered to this host's hard limits so runc can apply them.
+func rlimits() []specs.POSIXRlimit {
+	want := []struct {
+		name     string
+		resource int
+		value    uint64
+	}{
+		{"RLIMIT_NOFILE", unix.RLIMIT_NOFILE, 1048576},
+		{"RLIMIT_NPROC", unix.RLIMIT_NPROC, 4194304},
+	}
+	var out []specs.POSIXRlimit
+	for _, w := range want {
+		value := w.value
+		var host unix.Rlimit
+		if err := unix.Getrlimit(w.resource, &host); err == nil && host.Max < value {
+			value = host.Max
+		}
+		out = append(out, specs.POSIXRlimit{Type: w.name, Hard: value, Soft: value})
+	}
+	return out
+}
+
+func defaultMounts() []specs.Mount {
+	return []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc",
+			Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",
+			Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		{Destination: "/dev/pts", Type: "devpts", Source: "devpts",
+			Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm",
+			Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue",
+			Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/sys", Type: "sysfs", Source: "sysfs",
+			Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup",
+			Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
+	}
+}
+
+func userMounts(mounts []model.Mount) []specs.Mount {
+	var out []specs.Mount
+	for _, m := range mounts {
+		switch m.Type {
+		case model.MountTmpfs:
+			out = append(out, specs.Mount{
+				Destination: m.Destination, Type: "tmpfs", Source: "tmpfs",
+				Options: []string{"nosuid", "nodev", "mode=1777"},
+			})
+		default:
+			opts := []string{"rbind", "rprivate"}
+			if m.ReadOnly {
+				opts = append(opts, "ro")
+			} else {
+				opts = append(opts, "rw")
+			}
+			out = append(out, specs.Mount{
+				Destination: m.Destination, Type: "bind", Source: m.Source, Options: opts,
+			})
+		}
+	}
+	return out
+}
