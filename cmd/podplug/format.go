@@ -81,6 +81,8 @@ func printTemplate[T any](rows []T, format string) error {
 }
 
 func parseTemplate(text string) (*template.Template, error) {
+	// As in podman, \t and \n typed on a command line mean tab and newline.
+	text = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(text)
 	funcs := template.FuncMap{
 		"json": func(v any) string {
 			data, _ := json.Marshal(v)

@@ -21,7 +21,7 @@ const (
 
 func main() {
 	app := newApp()
-	err := app.Run(os.Args)
+	err := app.Run(reorderArgs(app, os.Args))
 	if err == nil {
 		return
 	}

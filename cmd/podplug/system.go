@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +60,11 @@ func serve(c *cli.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer eng.Close()
+	pidFile := filepath.Join(c.String("run-root"), "daemon.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile)
 	socket := socketPath(c)
 	logger.Info("daemon started", "pid", os.Getpid(), "root", c.String("root"), "socket", socket)
 	err = api.NewServer(eng, logger).Serve(ctx, socket)

@@ -220,7 +220,7 @@ func (w *walker) run(name string) error {
 	w.mu.Lock()
 	cause, blocked := w.failed[name]
 	w.mu.Unlock()
-	if blocked && !w.opts.ContinueOnError {
+	if blocked && !w.opts.ContinueOnError && w.ctx.Err() == nil {
 		return fmt.Errorf("%q failed: %w", cause, ErrDependencyFailed)
 	}
 	if err := w.ctx.Err(); err != nil {

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-	"runtime/debug"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // fuzzOutside is a directory outside every fuzz destination that seed
@@ -44,6 +46,21 @@ func FuzzExtract(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
+		watchOnce.Do(func() {
+			go func() {
+				for {
+					time.Sleep(time.Second)
+					if time.Now().UnixNano()-lastProgress.Load() > int64(4*time.Second) {
+						buf := make([]byte, 1<<20)
+						n := runtime.Stack(buf, true)
+						os.WriteFile("/tmp/fuzzdump.txt", buf[:n], 0o644)
+						return
+					}
+				}
+			}()
+		})
+		lastProgress.Store(time.Now().UnixNano())
+		defer lastProgress.Store(time.Now().UnixNano())
 		if dataBytes(data) > maxFuzzFileBytes {
 			t.Skip("input writes more than the fuzz limit")
 		}
@@ -51,16 +68,6 @@ func FuzzExtract(f *testing.F) {
 			t.Fatal(err)
 		}
 		base, dest := sandbox(t)
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			select {
-			case <-done:
-			case <-time.After(3 * time.Second):
-				debug.SetTraceback("all")
-				panic("WATCHDOG")
-			}
-		}()
 
 		// Any error is fine; only what lands on disk matters here.
 		Extract(context.Background(), bytes.NewReader(data), dest)
@@ -94,3 +101,6 @@ func dataBytes(data []byte) int64 {
 		}
 	}
 }
+
+var watchOnce sync.Once
+var lastProgress atomic.Int64

@@ -145,7 +145,7 @@ func (r *Runtime) startConmon(ctx context.Context, opts CreateOptions, sync *os.
 	pidFile := filepath.Join(opts.Bundle, "conmon.pid")
 	args := []string{
 		"--api-version", "1",
-		"-c", opts.ID, "-u", opts.ID, "-n", opts.ID,
+		"-c", opts.ID, "-u", socketName(opts.ID), "-n", opts.ID,
 		"-r", r.runc, "-b", opts.Bundle,
 		"-p", filepath.Join(opts.Bundle, "pidfile"),
 		"--exit-dir", r.exitDir,
@@ -271,7 +271,17 @@ func (r *Runtime) Delete(ctx context.Context, id string, force bool) error {
 func (r *Runtime) Cleanup(id string) {
 	r.clearExit(id)
 	_ = os.RemoveAll(r.persist(id))
-	_ = os.Remove(filepath.Join(r.socketDir, id))
+	_ = os.Remove(filepath.Join(r.socketDir, socketName(id)))
+}
+
+// socketName is the name of the container's entry in the socket directory.
+// conmon puts its attach socket below it, and a Unix socket path must stay
+// under 108 bytes, so the 64-character ID is shortened.
+func socketName(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	return id
 }
 
 // State is runc's view of a container.

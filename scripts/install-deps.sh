@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install what podplug needs at run time and in its tests: runc, conmon and
+# a static busybox for test images. Installs only what is missing.
+set -eu
+missing=""
+command -v runc >/dev/null 2>&1 || missing="$missing runc"
+command -v conmon >/dev/null 2>&1 || missing="$missing conmon"
+[ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || missing="$missing busybox-static"
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "podplug needs:$missing; run as root to install them" >&2
+        exit 1
+    fi
+    echo "installing:$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+fi
