@@ -367,4 +367,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-

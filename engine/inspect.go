@@ -8,7 +8,7 @@ import (
 	"github.com/podplug/podplug/engine/model"
 )
 
-// PodInspect is what `pod inspect` shows.
+// PodInspect is the output of `pod inspect`.
 type PodInspect struct {
 	ID               string            `json:"Id"`
 	Name             string            `json:"Name"`
@@ -74,7 +74,7 @@ func (e *Engine) InspectPod(tenant, ref string) (*PodInspect, error) {
 	return out, nil
 }
 
-// ContainerInspect is what `inspect` shows.
+// ContainerInspect is the output of `inspect`.
 type ContainerInspect struct {
 	ID          string                `json:"Id"`
 	Name        string                `json:"Name"`

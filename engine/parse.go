@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +23,10 @@ const (
 func ParseSignal(s string) (syscall.Signal, error) {
 	if strings.TrimSpace(s) == "" {
 		return 0, invalidf("signal is empty: give a name such as SIGTERM or a number")
+	}
+	// podman's parser strips a leading dash; kill -s takes none.
+	if strings.HasPrefix(s, "-") {
+		return 0, invalidf("signal %q: use a name such as SIGTERM or KILL, or a number from 1 to 64", s)
 	}
 	sig, err := signal.ParseSignalNameOrNumber(s)
 	if err != nil || sig <= 0 || sig > 64 {
@@ -51,10 +56,11 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("not a size: use a number with an optional unit k, m or g, such as 512m")
+	bytes := v * float64(mult)
+	if err != nil || math.IsNaN(v) || bytes < 1 || bytes >= math.MaxInt64 {
+		return 0, fmt.Errorf("not a size: use a positive number with an optional unit k, m or g, such as 512m")
 	}
-	return int64(v * float64(mult)), nil
+	return int64(bytes), nil
 }
 
 // parseRestart reads no, always, on-failure or on-failure:N.

@@ -12,8 +12,9 @@ import (
 	"github.com/podplug/podplug/engine/model"
 )
 
-// startLimit bounds how many containers of one pod are created at once;
-// runc create is mostly waiting, so a few more than the cores pays off.
+// startLimit bounds how many containers of one pod are created at once.
+// runc create mostly waits on the kernel, so the bound is set above the core
+// count; 8 is an estimate, not a measured optimum.
 const startLimit = 8
 
 // withPod looks up a pod, takes its lock and runs fn with the pod and its

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,11 +27,19 @@ func serveCommand() *cli.Command {
 		Usage: "run the daemon: own the state under --root and serve the API on --run-root/podplug.sock",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pause-binary", Usage: "program of infra containers (default: podplug-pause next to podplug)"},
+			&cli.StringFlag{Name: "cpu-profile", Usage: "write a Go CPU profile of the daemon to this file when it stops, for `go tool pprof`"},
 		},
 		Action: func(c *cli.Context) error {
 			logger, err := newLogger(c.String("log-level"))
 			if err != nil {
 				return cli.Exit(err.Error(), exitEngine)
+			}
+			if path := c.String("cpu-profile"); path != "" {
+				stopProfile, err := startCPUProfile(path)
+				if err != nil {
+					return cli.Exit(err.Error(), exitEngine)
+				}
+				defer stopProfile()
 			}
 			if err := serve(c, logger); err != nil {
 				logger.Error("daemon stopped", "error", err)
@@ -39,6 +48,21 @@ func serveCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func newLogger(level string) (*slog.Logger, error) {

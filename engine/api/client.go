@@ -19,8 +19,8 @@ import (
 	"github.com/podplug/podplug/engine/model"
 )
 
-// ErrNoDaemon is returned when nothing answers on the socket.
-var ErrNoDaemon = errors.New("no podplug daemon answers")
+// ErrNoDaemon is returned when no daemon listens on the socket.
+var ErrNoDaemon = errors.New("no podplug daemon is listening")
 
 // Client talks to a daemon over its Unix socket. It is safe for concurrent
 // use.
@@ -40,7 +40,7 @@ func NewClient(socket string) *Client {
 	}}
 }
 
-// Ping checks that a daemon answers.
+// Ping checks that a daemon is listening.
 func (c *Client) Ping(ctx context.Context) error {
 	return c.do(ctx, http.MethodGet, "/ping", nil, nil)
 }

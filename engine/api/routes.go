@@ -24,7 +24,7 @@ func (s *Server) routes() {
 	s.handle("GET "+APIVersion+"/events", s.streamEvents)
 }
 
-// Info is what `podplug info` shows.
+// Info is the output of `podplug info`.
 type Info struct {
 	Version       string `json:"version"`
 	GoVersion     string `json:"goVersion"`

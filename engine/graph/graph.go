@@ -115,7 +115,8 @@ func indexOf(list []string, s string) int {
 func (g *Graph) Names() []string { return append([]string(nil), g.names...) }
 
 // Order returns a topological order: each name after what it requires.
-// Ties are broken by name so the order is stable.
+// The order is stable: roots are taken by name and each node's
+// requirements in the order given.
 func (g *Graph) Order() []string {
 	var order []string
 	seen := make(map[string]bool, len(g.names))

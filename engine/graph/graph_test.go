@@ -138,7 +138,7 @@ func (r *recorder) visitFailing(failing ...string) func(context.Context, string)
 		r.calls[name]++
 		r.mu.Unlock()
 
-		// Yield so that a walk that starts dependents too early has a
+		// Sleep briefly so that a walk that starts dependents too early has a
 		// chance to show it.
 		time.Sleep(time.Millisecond)
 
@@ -168,7 +168,7 @@ func assertWalkOrder(t *testing.T, r *recorder, nodes []graph.Node, dir graph.Di
 				first, second = n.Name, dep
 			}
 			if r.starts[second] < r.ends[first] {
-				t.Errorf("%s started at %d before %s ended at %d; %s requires %s",
+				t.Errorf("%s started at %d before %s ended at %d, but %s requires %s",
 					second, r.starts[second], first, r.ends[first], n.Name, dep)
 			}
 		}
@@ -451,7 +451,7 @@ func TestWalkRunsIndependentNodesConcurrently(t *testing.T) {
 			errs := walk(t, context.Background(), g, tt.opts, visit)
 
 			for name, err := range errs {
-				t.Errorf("%s failed: %v; independent nodes did not run concurrently", name, err)
+				t.Errorf("%s failed: %v. Independent nodes did not run concurrently", name, err)
 			}
 		})
 	}
@@ -610,8 +610,8 @@ func TestWalkCancelledContext(t *testing.T) {
 	tests := []struct {
 		name string
 		opts graph.WalkOptions
-		// cancelIn is the node whose visit cancels the context; empty
-		// cancels it before Walk starts.
+		// cancelIn is the node whose visit cancels the context. An empty
+		// cancelIn cancels it before Walk starts.
 		cancelIn     string
 		wantVisited  []string
 		wantCanceled []string

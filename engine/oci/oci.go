@@ -21,7 +21,7 @@ import (
 	"time"
 )
 
-// Config says where the runtime keeps its files.
+// Config sets where the runtime keeps its files and which binaries it runs.
 type Config struct {
 	// RuncPath and ConmonPath default to the binaries found in PATH.
 	RuncPath   string
@@ -110,7 +110,7 @@ type CreateOptions struct {
 	LogPath string
 }
 
-// Created is what Create reports.
+// Created holds the process IDs that Create reports.
 type Created struct {
 	PID       int
 	ConmonPID int
@@ -304,7 +304,7 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	return st, nil
 }
 
-// Exit is what conmon recorded when a container's process ended.
+// Exit is the record conmon writes when a container's process ends.
 type Exit struct {
 	Code      int
 	OOMKilled bool
@@ -360,7 +360,7 @@ func (r *Runtime) runcOutput(ctx context.Context, args ...string) ([]byte, error
 	return nil, fmt.Errorf("runc %s: %s", strings.Join(args, " "), msg)
 }
 
-// List returns runc's view of every container it knows, by ID.
+// List returns runc's state of every container in its root, by ID.
 func (r *Runtime) List(ctx context.Context) (map[string]State, error) {
 	out, err := r.runcOutput(ctx, "list", "--format", "json")
 	if err != nil {
