@@ -43,13 +43,17 @@ const blockSize = 512
 // 0755 (less the umask).
 //
 // Files get the archive's mode (setuid, setgid and sticky bits included),
-// owner, times and extended attributes from SCHILY.xattr PAX records. OCI
-// whiteouts become overlay whiteouts: ".wh.NAME" turns into a character
+// owner, times and extended attributes from SCHILY.xattr PAX records.
+// Attributes in a namespace that the file system does not support are
+// skipped, and trusted.overlay.* attributes fail with ErrInvalidArchive.
+// OCI whiteouts become overlay whiteouts: ".wh.NAME" turns into a character
 // device 0:0 named NAME and ".wh..wh..opq" marks its directory opaque.
 //
 // A truncated or corrupt archive fails with ErrInvalidArchive. Extract
-// checks ctx between entries. On error, dest holds whatever was extracted
-// so far, and the caller removes it.
+// checks ctx between entries. On error, dest contains whatever was extracted
+// so far, and the caller removes it. No other process may write below dest
+// while Extract runs, because mode changes assume that a name Extract has
+// just created has not been replaced.
 func Extract(ctx context.Context, r io.Reader, dest string) (ExtractResult, error) {
 	stream, err := decompress(r)
 	if err != nil {
@@ -112,7 +116,11 @@ func finishStream(hr *hashingReader) error {
 		return fmt.Errorf("%w: truncated: missing end-of-archive marker after %d bytes",
 			ErrInvalidArchive, hr.n)
 	}
-	if _, err := io.Copy(io.Discard, hr); err != nil {
+	_, err := io.Copy(io.Discard, hr)
+	// gzip.ErrHeader here means bytes after a complete gzip member whose
+	// checksum matched, such as zeros that pad a file to a block size.
+	// They are not part of the tar stream, and gzip(1) ignores them too.
+	if err != nil && !errors.Is(err, gzip.ErrHeader) {
 		return fmt.Errorf("%w: read end of stream: %w", ErrInvalidArchive, err)
 	}
 	return nil

@@ -9,10 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-	"runtime"
-	"sync"
-	"sync/atomic"
 )
 
 // fuzzOutside is a directory outside every fuzz destination that seed
@@ -46,21 +42,6 @@ func FuzzExtract(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		watchOnce.Do(func() {
-			go func() {
-				for {
-					time.Sleep(time.Second)
-					if time.Now().UnixNano()-lastProgress.Load() > int64(4*time.Second) {
-						buf := make([]byte, 1<<20)
-						n := runtime.Stack(buf, true)
-						os.WriteFile("/tmp/fuzzdump.txt", buf[:n], 0o644)
-						return
-					}
-				}
-			}()
-		})
-		lastProgress.Store(time.Now().UnixNano())
-		defer lastProgress.Store(time.Now().UnixNano())
 		if dataBytes(data) > maxFuzzFileBytes {
 			t.Skip("input writes more than the fuzz limit")
 		}
@@ -101,6 +82,3 @@ func dataBytes(data []byte) int64 {
 		}
 	}
 }
-
-var watchOnce sync.Once
-var lastProgress atomic.Int64

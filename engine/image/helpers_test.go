@@ -68,7 +68,7 @@ func header(e tarEntry) *tar.Header {
 	hdr := &tar.Header{
 		Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: e.mode,
 		Uid: e.uid, Gid: e.gid, Devmajor: e.major, Devminor: e.minor,
-		PAXRecords: e.pax, ModTime: e.mtime, Format: tar.FormatPAX,
+		PAXRecords: e.pax, ModTime: e.mtime,
 	}
 	if hdr.Typeflag == 0 {
 		hdr.Typeflag = tar.TypeReg
@@ -123,7 +123,7 @@ func sandbox(tb testing.TB) (base, dest string) {
 	return base, dest
 }
 
-// checkOnlyInside fails tb if base holds anything but dest, its contents
+// checkOnlyInside fails tb if base contains anything but dest, its contents
 // and the directories leading to it.
 func checkOnlyInside(tb testing.TB, base, dest string) {
 	tb.Helper()

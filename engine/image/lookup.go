@@ -95,7 +95,8 @@ func checkImage(img *model.Image) (*model.Image, error) {
 	return img, nil
 }
 
-// List returns all images, oldest first.
+// List returns all images, oldest first, as the database stores them: unlike
+// Lookup, it does not check their layer digests.
 func (s *Store) List() ([]*model.Image, error) {
 	var images []*model.Image
 	err := s.db.View(func(tx *store.Tx) error {

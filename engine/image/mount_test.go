@@ -25,7 +25,8 @@ func requireOverlay(t *testing.T) {
 func extractLayer(t *testing.T, entries ...tarEntry) string {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := Extract(context.Background(), bytes.NewReader(makeTar(t, entries...)), dir); err != nil {
+	data := makeTar(t, entries...)
+	if _, err := Extract(context.Background(), bytes.NewReader(data), dir); err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
 	return dir
@@ -81,7 +82,7 @@ func TestMountRootfsLayers(t *testing.T) {
 		t.Errorf("whiteout did not hide etc/gone: %v", err)
 	}
 	if got := dirNames(t, filepath.Join(merged, "var/cache")); !slices.Equal(got, []string{"new"}) {
-		t.Errorf("opaque var/cache holds %q, want [new]", got)
+		t.Errorf("opaque var/cache contains %q, want [new]", got)
 	}
 
 	if err := os.WriteFile(filepath.Join(merged, "etc/added"), []byte("z"), 0o644); err != nil {

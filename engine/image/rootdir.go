@@ -38,12 +38,12 @@ const maxResolveRetries = 16
 // as the root (RESOLVE_IN_ROOT), so an absolute symlink target such as /etc
 // means r/etc. Magic links such as /proc/self/root are rejected.
 func (r *rootDir) openDir(rel string) (int, error) {
-	how := unix.OpenHow{
+	openHow := unix.OpenHow{
 		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 	}
 	for range maxResolveRetries {
-		fd, err := unix.Openat2(r.fd, rel, &how)
+		fd, err := unix.Openat2(r.fd, rel, &openHow)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 			continue
 		}

@@ -99,19 +99,23 @@ func (s *Store) ImportRootfs(
 		names = []string{normalized}
 	}
 
+	label := name
+	if label == "" {
+		label = "(no name)"
+	}
 	tmp, layer, err := s.extractLayer(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("import image %s: %w", name, err)
+		return nil, fmt.Errorf("import image %s: %w", label, err)
 	}
 	defer os.RemoveAll(tmp) // no-op once the layer is in place
 
 	img, err := newImage([]ExtractResult{layer}, cfg, names)
 	if err != nil {
-		return nil, fmt.Errorf("import image %s: %w", name, err)
+		return nil, fmt.Errorf("import image %s: %w", label, err)
 	}
 	stored, err := s.addImage(img, map[string]string{layer.Digest: tmp})
 	if err != nil {
-		return nil, fmt.Errorf("import image %s: %w", name, err)
+		return nil, fmt.Errorf("import image %s: %w", label, err)
 	}
 	s.log.Info("imported image", "image", stored.ID, "name", name, "size", stored.Size)
 	return stored, nil
@@ -149,7 +153,9 @@ type imageContent struct {
 }
 
 // newImage returns the image record for layers, bottom first, and cfg.
-func newImage(layers []ExtractResult, cfg model.ImageConfig, names []string) (*model.Image, error) {
+func newImage(
+	layers []ExtractResult, cfg model.ImageConfig, names []string,
+) (*model.Image, error) {
 	img := &model.Image{Names: names, Config: cfg, CreatedAt: time.Now().UTC()}
 	for _, layer := range layers {
 		img.Layers = append(img.Layers, layer.Digest)
@@ -259,8 +265,9 @@ func layerHex(digest string) (string, error) {
 }
 
 // LayerDirs returns the directories of img's layers, top-most first, the
-// order of overlayfs's lowerdir option. img must come from this Store,
-// whose methods check that each layer is a sha256 digest.
+// order of overlayfs's lowerdir option. img must come from Lookup or
+// ImportRootfs, which check that each layer is a sha256 digest and so
+// names a directory below root/layers.
 func (s *Store) LayerDirs(img *model.Image) []string {
 	dirs := make([]string, 0, len(img.Layers))
 	for _, digest := range slices.Backward(img.Layers) {

@@ -40,7 +40,9 @@ func rootfsTar(t *testing.T, marker string) []byte {
 		dir("etc/"), file("etc/hostname", marker))
 }
 
-func importTar(t *testing.T, s *Store, data []byte, name string, cfg model.ImageConfig) *model.Image {
+func importTar(
+	t *testing.T, s *Store, data []byte, name string, cfg model.ImageConfig,
+) *model.Image {
 	t.Helper()
 	img, err := s.ImportRootfs(context.Background(), bytes.NewReader(data), name, cfg)
 	if err != nil {
@@ -92,7 +94,7 @@ func TestImportRootfs(t *testing.T) {
 	checkContent(t, filepath.Join(dirs[0], "etc/hostname"), "one")
 	checkMode(t, dirs[0], 0o755)
 	if names := dirNames(t, s.tmpDir()); len(names) != 0 {
-		t.Errorf("tmp holds %q after import, want nothing", names)
+		t.Errorf("tmp contains %q after import, want nothing", names)
 	}
 
 	stored, err := s.Lookup(img.ID)
@@ -128,7 +130,7 @@ func TestImportRootfsSameContent(t *testing.T) {
 		t.Errorf("layers %q, want one", names)
 	}
 	if names := dirNames(t, s.tmpDir()); len(names) != 0 {
-		t.Errorf("tmp holds %q after import, want nothing", names)
+		t.Errorf("tmp contains %q after import, want nothing", names)
 	}
 }
 
@@ -164,7 +166,7 @@ func TestLayerSharedUntilLastRemove(t *testing.T) {
 		t.Errorf("layer still present after its last image was removed: %v", err)
 	}
 	if names := dirNames(t, s.tmpDir()); len(names) != 0 {
-		t.Errorf("tmp holds %q after remove, want nothing", names)
+		t.Errorf("tmp contains %q after remove, want nothing", names)
 	}
 	if _, err := s.Lookup("a"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Lookup a after remove: %v, want store.ErrNotFound", err)
@@ -211,7 +213,7 @@ func TestImportRootfsFailureLeavesNothing(t *testing.T) {
 				t.Errorf("layers %q after a failed import, want none", names)
 			}
 			if names := dirNames(t, s.tmpDir()); len(names) != 0 {
-				t.Errorf("tmp holds %q after a failed import, want nothing", names)
+				t.Errorf("tmp contains %q after a failed import, want nothing", names)
 			}
 		})
 	}
@@ -376,8 +378,11 @@ func TestLayerDirsOrder(t *testing.T) {
 
 func TestLookupRejectsBadLayerDigest(t *testing.T) {
 	s := newTestStore(t)
-	bad := &model.Image{ID: "sha256:" + strings.Repeat("3", 64), Names: []string{"localhost/bad:latest"},
-		Layers: []string{"sha256:../../../etc"}}
+	bad := &model.Image{
+		ID:     "sha256:" + strings.Repeat("3", 64),
+		Names:  []string{"localhost/bad:latest"},
+		Layers: []string{"sha256:../../../etc"},
+	}
 	err := s.db.Update(func(tx *store.Tx) error { return tx.PutImage(bad) })
 	if err != nil {
 		t.Fatal(err)
@@ -410,7 +415,7 @@ func TestNewStoreRemovesLeftovers(t *testing.T) {
 		t.Errorf("directory with a non-digest name was removed: %v", err)
 	}
 	if names := dirNames(t, reopened.tmpDir()); len(names) != 0 {
-		t.Errorf("tmp holds %q after NewStore, want nothing", names)
+		t.Errorf("tmp contains %q after NewStore, want nothing", names)
 	}
 	if _, err := os.Stat(reopened.LayerDirs(img)[0]); err != nil {
 		t.Errorf("layer of a stored image removed: %v", err)
