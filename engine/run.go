@@ -251,15 +251,29 @@ func (e *Engine) writePodFiles(pod *model.Pod) ([]specs.Mount, error) {
 	return mounts, nil
 }
 
+// writeIfChanged replaces path atomically. Containers of a pod without
+// infra start in parallel and each writes the pod's files, so every writer
+// needs its own temporary file.
 func writeIfChanged(path, content string) error {
 	if old, err := os.ReadFile(path); err == nil && string(old) == content {
 		return nil
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(content)
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // StopOptions tune stop operations.
