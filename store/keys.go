@@ -20,6 +20,7 @@ import (
 //	in/<name>            image name index, value is the image ID
 //	e/<seq>              event, JSON; seq is 8 bytes big-endian, so keys sort by Seq
 //	kv/<plugin>key       plugin key-value entry, raw value
+//	r/<bucket>key        record of another component (plugins, hook queue), JSON
 //
 // A field in angle brackets directly followed by another field (<tenant>,
 // <podID> and <plugin> above) is length-prefixed: a uvarint byte count, then
@@ -38,6 +39,7 @@ const (
 	prefixImageName     = "in/"
 	prefixEvent         = "e/"
 	prefixPluginKV      = "kv/"
+	prefixRecord        = "r/"
 )
 
 var (

@@ -163,6 +163,8 @@ type ContainerStatus struct {
 	Error string `json:"error,omitempty"`
 	// Mounted is set while the root file system is mounted.
 	Mounted bool `json:"mounted,omitempty"`
+	// PluginLabels are labels pre-start plugins set at the last start.
+	PluginLabels map[string]string `json:"pluginLabels,omitempty"`
 }
 
 // ImageConfig holds the defaults an image gives its containers.
