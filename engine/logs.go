@@ -56,19 +56,42 @@ func (e *Engine) PodLogs(ctx context.Context, tenant, ref string, opts LogOption
 	if err != nil {
 		return err
 	}
-	var selected []*model.Container
+	selected, err := selectLogContainers(pod, ctrs, opts.Container)
+	if err != nil {
+		return err
+	}
+	return e.streamLogs(ctx, selected, opts.Follow, fn)
+}
+
+// selectLogContainers returns the pod's containers other than infra, or
+// only the one that ref names. An exact name wins over an ID prefix,
+// because a short name such as "a" is also the prefix of some IDs.
+func selectLogContainers(pod *model.Pod, ctrs []*model.Container, ref string) ([]*model.Container, error) {
+	var all, byName, byID []*model.Container
 	for _, c := range ctrs {
 		if c.Infra {
 			continue
 		}
-		if opts.Container == "" || opts.Container == c.Name || strings.HasPrefix(c.ID, opts.Container) {
-			selected = append(selected, c)
+		all = append(all, c)
+		if ref != "" && c.Name == ref {
+			byName = append(byName, c)
+		}
+		if ref != "" && strings.HasPrefix(c.ID, ref) {
+			byID = append(byID, c)
 		}
 	}
-	if opts.Container != "" && len(selected) == 0 {
-		return fmt.Errorf("container %s is not in pod %s: %w", opts.Container, pod.Name, ErrInvalid)
+	switch {
+	case ref == "":
+		return all, nil
+	case len(byName) > 0:
+		return byName, nil
+	case len(byID) == 1:
+		return byID, nil
+	case len(byID) > 1:
+		return nil, fmt.Errorf("container %s in pod %s: %d container IDs start with it: give more of the ID: %w",
+			ref, pod.Name, len(byID), ErrInvalid)
 	}
-	return e.streamLogs(ctx, selected, opts.Follow, fn)
+	return nil, fmt.Errorf("container %s is not in pod %s: %w", ref, pod.Name, ErrInvalid)
 }
 
 type logReader struct {
