@@ -201,7 +201,14 @@ func (e *Engine) RemovePod(ctx context.Context, tenant, ref string, opts RemoveP
 			pod.Name, strings.Join(active, ", "), ErrConflict)
 	}
 	if len(activeNames(ctrs)) > 0 {
+		// Marked first, so a crash during the stop still ends in removal.
+		if err := e.setRemoving(pod, true); err != nil {
+			return err
+		}
 		if err := e.stopPodLocked(ctx, pod, StopOptions{Timeout: opts.Timeout}, "pod rm"); err != nil {
+			if clearErr := e.setRemoving(pod, false); clearErr != nil {
+				e.log.Error("clear removing mark", "pod", pod.Name, "error", clearErr)
+			}
 			return err
 		}
 	}
@@ -219,12 +226,19 @@ func activeNames(ctrs []*model.Container) []string {
 	return names
 }
 
+func (e *Engine) setRemoving(pod *model.Pod, removing bool) error {
+	pod.Removing = removing
+	if err := e.db.Update(func(tx *store.Tx) error { return tx.PutPod(pod) }); err != nil {
+		return fmt.Errorf("remove pod %s: %w", pod.Name, err)
+	}
+	return nil
+}
+
 // removePodLocked deletes every container and then the pod; the caller holds
 // the pod's lock and every container is stopped.
 func (e *Engine) removePodLocked(ctx context.Context, pod *model.Pod) error {
-	pod.Removing = true
-	if err := e.db.Update(func(tx *store.Tx) error { return tx.PutPod(pod) }); err != nil {
-		return fmt.Errorf("remove pod %s: %w", pod.Name, err)
+	if err := e.setRemoving(pod, true); err != nil {
+		return err
 	}
 	_, ctrs, err := e.podAndContainers(pod.ID)
 	if err != nil {
@@ -272,7 +286,8 @@ type PruneResult struct {
 	Errs    map[string]error `json:"-"`
 }
 
-// PrunePods removes every pod of tenant with no running or paused container.
+// PrunePods removes every pod of tenant that is Stopped or Exited, as
+// podman's pod prune does; Created pods stay.
 func (e *Engine) PrunePods(ctx context.Context, tenant string) (PruneResult, error) {
 	pods, err := e.ListPods(tenant)
 	if err != nil {
@@ -280,7 +295,7 @@ func (e *Engine) PrunePods(ctx context.Context, tenant string) (PruneResult, err
 	}
 	res := PruneResult{Errs: map[string]error{}}
 	for _, p := range pods {
-		if p.State == PodRunning || p.State == PodDegraded || p.State == PodPaused {
+		if p.State != PodStopped && p.State != PodExited {
 			continue
 		}
 		err := e.RemovePod(ctx, tenant, p.ID, RemovePodOptions{})

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/podplug/podplug/engine/image"
 	"github.com/podplug/podplug/engine/model"
@@ -34,8 +35,18 @@ func (e *Engine) reconcile(ctx context.Context) {
 		e.log.Error("reconcile: list runc containers", "error", err)
 		return
 	}
+	stopping := map[string][]string{} // pod ID -> container IDs
 	for _, c := range ctrs {
-		e.reconcileContainer(ctx, c, states)
+		if e.reconcileContainer(ctx, c, states) {
+			stopping[c.PodID] = append(stopping[c.PodID], c.ID)
+		}
+	}
+	for podID, ids := range stopping {
+		e.bg.Add(1)
+		go func() {
+			defer e.bg.Done()
+			e.finishStops(podID, ids)
+		}()
 	}
 	for _, p := range pods {
 		if p.Removing {
@@ -44,7 +55,9 @@ func (e *Engine) reconcile(ctx context.Context) {
 	}
 }
 
-func (e *Engine) reconcileContainer(ctx context.Context, c *model.Container, states map[string]oci.State) {
+// reconcileContainer settles one container and reports whether it is a
+// stop cut short, which the caller finishes per pod.
+func (e *Engine) reconcileContainer(ctx context.Context, c *model.Container, states map[string]oci.State) bool {
 	st, known := states[c.ID]
 	alive := known && (st.Status == "running" || st.Status == "paused" || st.Status == "pausing")
 	switch {
@@ -53,21 +66,18 @@ func (e *Engine) reconcileContainer(ctx context.Context, c *model.Container, sta
 	case hasProcess(c) && !alive:
 		e.onExit(c.ID)
 	case c.Status.State == model.StateStopping:
-		e.log.Info("finishing stop cut short by a restart", "container", c.Name)
-		e.bg.Add(1)
-		go func() {
-			defer e.bg.Done()
-			e.finishStop(c)
-		}()
+		return true
 	case !hasProcess(c) && alive:
 		e.adopt(c, st)
 	case !hasProcess(c) && known:
 		// Created by runc but never started: a start cut short.
 		_ = e.rt.Delete(ctx, c.ID, true)
+		e.rt.Cleanup(c.ID)
 		if !c.Infra {
 			_ = image.UnmountRootfs(e.containerDir(c))
 		}
 	}
+	return false
 }
 
 func (e *Engine) adopt(c *model.Container, st oci.State) {
@@ -86,18 +96,27 @@ func (e *Engine) adopt(c *model.Container, st oci.State) {
 	}
 }
 
-func (e *Engine) finishStop(c *model.Container) {
-	unlock := e.podLocks.lock(c.PodID)
+// finishStops completes the stops of a pod's containers that a daemon
+// crash cut short, in parallel, each escalating to SIGKILL at the deadline
+// recorded when its stop began.
+func (e *Engine) finishStops(podID string, ids []string) {
+	unlock := e.podLocks.lock(podID)
 	defer unlock()
-	pod, ctrs, err := e.podAndContainers(c.PodID)
+	pod, ctrs, err := e.podAndContainers(podID)
 	if err != nil {
 		return
 	}
-	if c = findByID(ctrs, c.ID); c == nil {
-		return
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
 	}
-	if err := e.stopContainer(e.ctx, pod, c, nil); err != nil {
-		e.log.Error("finish stop", "container", c.Name, "error", err)
+	errs := fanOut(ctrs, func(c *model.Container) bool { return want[c.ID] }, func(c *model.Container) error {
+		e.log.Info("finishing stop cut short by a restart", "container", c.Name)
+		remaining := uint(max(0, time.Until(c.Status.StopDeadline).Seconds()))
+		return e.stopContainer(e.ctx, pod, c, &remaining)
+	})
+	for name, err := range errs {
+		e.log.Error("finish stop", "container", name, "error", err)
 	}
 }
 

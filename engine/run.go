@@ -298,16 +298,17 @@ func (e *Engine) stopContainer(ctx context.Context, pod *model.Pod, c *model.Con
 		return e.updateContainer(c.ID, func(c *model.Container) { c.Status.StoppedByUser = true })
 	}
 	exited := e.exits.next(c.ID)
-	err = e.updateContainer(c.ID, func(c *model.Container) {
-		c.Status.State = model.StateStopping
-		c.Status.StoppedByUser = true
-	})
-	if err != nil {
-		return err
-	}
 	wait := time.Duration(c.StopTimeout) * time.Second
 	if timeout != nil {
 		wait = time.Duration(*timeout) * time.Second
+	}
+	err = e.updateContainer(c.ID, func(c *model.Container) {
+		c.Status.State = model.StateStopping
+		c.Status.StoppedByUser = true
+		c.Status.StopDeadline = time.Now().Add(wait)
+	})
+	if err != nil {
+		return err
 	}
 	all := pod.Shares(model.NamespacePID)
 	sig := syscall.Signal(c.StopSignal)

@@ -157,8 +157,11 @@ type ContainerStatus struct {
 	// restart policies leave it alone.
 	StoppedByUser bool      `json:"stoppedByUser,omitempty"`
 	StartedAt     time.Time `json:"startedAt,omitzero"`
-	FinishedAt    time.Time `json:"finishedAt,omitzero"`
-	RestartCount  int       `json:"restartCount,omitempty"`
+	// StopDeadline is when a stop in progress escalates to SIGKILL, kept so
+	// a daemon restarted in the middle of a stop honours the same timeout.
+	StopDeadline time.Time `json:"stopDeadline,omitzero"`
+	FinishedAt   time.Time `json:"finishedAt,omitzero"`
+	RestartCount int       `json:"restartCount,omitempty"`
 	// Error is the last runtime error, such as a failed start.
 	Error string `json:"error,omitempty"`
 	// Mounted is set while the root file system is mounted.
