@@ -16,7 +16,9 @@ import (
 	"sync"
 
 	"github.com/podplug/podplug/engine/image"
+	"github.com/podplug/podplug/engine/network"
 	"github.com/podplug/podplug/engine/oci"
+	"github.com/podplug/podplug/hooks"
 	"github.com/podplug/podplug/store"
 )
 
@@ -42,6 +44,8 @@ type Engine struct {
 	db     *store.Store
 	images *image.Store
 	rt     *oci.Runtime
+	net    *network.Manager
+	hooks  *hooks.Manager
 
 	podLocks keyedMutex
 	ctrLocks keyedMutex
@@ -76,6 +80,9 @@ func New(cfg Config) (*Engine, error) {
 	if err := e.prepareInfraRootfs(); err != nil {
 		return nil, err
 	}
+	if err := e.openNetwork(); err != nil {
+		return nil, err
+	}
 	e.db, err = store.Open(filepath.Join(cfg.Root, "db"), store.Options{Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
@@ -86,7 +93,16 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.hooks, err = hooks.New(e.ctx, hooks.Config{
+		Dir: filepath.Join(cfg.Root, "plugins"), Store: e.db, Logger: cfg.Logger, Emit: e.emit,
+	})
+	if err != nil {
+		e.cancel()
+		e.db.Close()
+		return nil, err
+	}
 	e.reconcile(e.ctx)
+	e.reconcileNetworks(e.ctx)
 	if err := rt.WatchExits(e.ctx, e.onExitFile); err != nil {
 		e.Close()
 		return nil, err
@@ -98,6 +114,7 @@ func New(cfg Config) (*Engine, error) {
 func (e *Engine) Close() error {
 	e.cancel()
 	e.bg.Wait()
+	e.hooks.Close(context.Background())
 	return e.db.Close()
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/podplug/podplug/engine/image"
 	"github.com/podplug/podplug/engine/model"
 	"github.com/podplug/podplug/engine/oci"
+	"github.com/podplug/podplug/store"
 )
 
 // onExitFile runs for every exit file conmon writes.
@@ -39,13 +40,7 @@ func (e *Engine) onExit(id string) {
 		unlock()
 		return
 	}
-	err = e.updateContainer(id, func(c *model.Container) {
-		c.Status.State = model.StateExited
-		c.Status.ExitCode = exit.Code
-		c.Status.OOMKilled = exit.OOMKilled
-		c.Status.FinishedAt = exit.Time
-		c.Status.PID = 0
-	})
+	err = e.recordExit(c, exit)
 	if err != nil {
 		unlock()
 		e.log.Error("record container exit", "container", c.Name, "error", err)
@@ -56,6 +51,9 @@ func (e *Engine) onExit(id string) {
 	unlock()
 
 	pod, _, _ := e.podAndContainers(c.PodID)
+	if pod != nil && c.Infra {
+		e.detachNetwork(e.ctx, pod)
+	}
 	ev := containerEvent(pod, c, "died")
 	ev.Attributes = map[string]string{"exitCode": strconv.Itoa(exit.Code)}
 	e.emit(ev)
@@ -66,6 +64,30 @@ func (e *Engine) onExit(id string) {
 			e.afterExit(pod.ID, id, exit.Time)
 		}()
 	}
+}
+
+// recordExit stores the exit and queues its post-stop plugin calls in one
+// transaction, so the calls are durable exactly when the exit is.
+func (e *Engine) recordExit(c *model.Container, exit oci.Exit) error {
+	err := e.db.Update(func(tx *store.Tx) error {
+		cur, err := tx.GetContainer(c.ID)
+		if err != nil {
+			return err
+		}
+		cur.Status.State = model.StateExited
+		cur.Status.ExitCode = exit.Code
+		cur.Status.OOMKilled = exit.OOMKilled
+		cur.Status.FinishedAt = exit.Time
+		cur.Status.PID = 0
+		if err := tx.PutContainer(cur); err != nil {
+			return err
+		}
+		return e.enqueuePostStop(tx, cur, exit)
+	})
+	if err == nil && e.hooks != nil {
+		e.hooks.Kick()
+	}
+	return err
 }
 
 func hasProcess(c *model.Container) bool {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"path/filepath"
 	"time"
 
@@ -46,7 +47,7 @@ type PodInspectMember struct {
 }
 
 // InspectPod returns the pod's configuration and its containers' states.
-func (e *Engine) InspectPod(tenant, ref string) (*PodInspect, error) {
+func (e *Engine) InspectPod(ctx context.Context, tenant, ref string) (*PodInspect, error) {
 	pod, err := e.LookupPod(tenant, ref)
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func (e *Engine) InspectPod(tenant, ref string) (*PodInspect, error) {
 		ExitPolicy: pod.ExitPolicy, Network: pod.Network, InfraContainerID: pod.InfraID,
 		SharedNamespaces: append([]string{}, pod.Share...), CgroupParent: pod.CgroupParent,
 		CgroupVersion: cgroups.Version(), CPUs: pod.CPUs, MemoryBytes: pod.MemoryBytes,
-		Containers: []PodInspectMember{}, Plugins: map[string]any{},
+		Containers: []PodInspectMember{}, Plugins: e.pluginData(ctx, pod, nil),
 	}
 	for _, c := range ctrs {
 		out.Containers = append(out.Containers, PodInspectMember{
@@ -104,7 +105,7 @@ type ContainerInspect struct {
 }
 
 // InspectContainer returns a container's configuration and state.
-func (e *Engine) InspectContainer(tenant, ref string) (*ContainerInspect, error) {
+func (e *Engine) InspectContainer(ctx context.Context, tenant, ref string) (*ContainerInspect, error) {
 	c, err := e.LookupContainer(tenant, ref)
 	if err != nil {
 		return nil, err
@@ -124,6 +125,6 @@ func (e *Engine) InspectContainer(tenant, ref string) (*ContainerInspect, error)
 		User: c.User, Requires: c.Requires, Restart: c.Restart,
 		StopSignal: signalName(c.StopSignal), StopTimeout: c.StopTimeout, Mounts: c.Mounts,
 		Labels: c.Labels, State: c.Status, LogPath: e.logPath(c), BundlePath: e.bundleDir(c),
-		Rootfs: rootfs, Plugins: map[string]any{},
+		Rootfs: rootfs, Plugins: e.pluginData(ctx, pod, c),
 	}, nil
 }

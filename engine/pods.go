@@ -31,6 +31,9 @@ type PodSpec struct {
 	CPUs       float64  `json:"cpus,omitempty"`
 	// Memory is a size such as 512m or 1g.
 	Memory string `json:"memory,omitempty"`
+	// Publish lists ports to publish, as HOST:CTR, IP:HOST:CTR or CTR,
+	// with an optional /tcp or /udp.
+	Publish []string `json:"publish,omitempty"`
 }
 
 var defaultShare = []string{model.NamespaceIPC, model.NamespaceNet, model.NamespaceUTS}
@@ -40,6 +43,9 @@ var defaultShare = []string{model.NamespaceIPC, model.NamespaceNet, model.Namesp
 func (e *Engine) CreatePod(ctx context.Context, spec PodSpec) (*model.Pod, error) {
 	pod, err := buildPod(spec)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.checkNetwork(pod, spec.Publish); err != nil {
 		return nil, err
 	}
 	var infra *model.Container
@@ -83,11 +89,10 @@ func buildPod(spec PodSpec) (*model.Pod, error) {
 	if pod.ExitPolicy != model.ExitPolicyContinue && pod.ExitPolicy != model.ExitPolicyStop {
 		return nil, invalidf("pod %s: exit policy %q: use continue or stop", pod.Name, pod.ExitPolicy)
 	}
-	if pod.Network == "" {
-		pod.Network = model.NetworkNone
-	}
-	if pod.Network != model.NetworkNone && pod.Network != model.NetworkHost {
-		return nil, invalidf("pod %s: network %q: use none or host", pod.Name, pod.Network)
+	switch pod.Network {
+	case "", model.NetworkNone, model.NetworkHost, model.NetworkBridge:
+	default:
+		return nil, invalidf("pod %s: network %q: use bridge, none or host", pod.Name, pod.Network)
 	}
 	if pod.CPUs < 0 {
 		return nil, invalidf("pod %s: cpus %v: must not be negative", pod.Name, pod.CPUs)

@@ -35,6 +35,7 @@ func (e *Engine) startContainer(ctx context.Context, pod *model.Pod, c *model.Co
 		return fmt.Errorf("start container %s: it is %s: %w", c.Name, c.Status.State, ErrConflict)
 	}
 	created, err := e.createInRuntime(ctx, pod, c)
+	startedAt := time.Now()
 	if err == nil {
 		err = e.rt.Start(ctx, c.ID)
 	}
@@ -45,14 +46,33 @@ func (e *Engine) startContainer(ctx context.Context, pod *model.Pod, c *model.Co
 	err = e.updateContainer(c.ID, func(c *model.Container) {
 		c.Status = model.ContainerStatus{
 			State: model.StateRunning, PID: created.PID, ConmonPID: created.ConmonPID,
-			StartedAt: time.Now(), RestartCount: c.Status.RestartCount, Mounted: true,
+			StartedAt: startedAt, RestartCount: c.Status.RestartCount, Mounted: true,
+			PluginLabels: c.Status.PluginLabels,
 		}
 	})
 	if err != nil {
 		return fmt.Errorf("start container %s: record state: %w", c.Name, err)
 	}
+	if c.Infra {
+		if err := e.attachNetwork(ctx, pod, created.PID); err != nil {
+			e.killInfra(pod, c)
+			return fmt.Errorf("start container %s: %w", c.Name, err)
+		}
+	}
 	e.emit(containerEvent(pod, c, "start"))
 	return nil
+}
+
+// killInfra stops an infra container whose network could not be set up;
+// the caller holds its container lock, so the exit is recorded here.
+func (e *Engine) killInfra(pod *model.Pod, c *model.Container) {
+	ctx := context.WithoutCancel(e.ctx)
+	_ = e.rt.Kill(ctx, c.ID, sigKILL, false)
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		e.onExit(c.ID)
+	}()
 }
 
 // markFailed records a failed start and releases what the attempt took.
@@ -97,6 +117,9 @@ func (e *Engine) createInRuntime(ctx context.Context, pod *model.Pod, c *model.C
 	}
 	s, err := e.generateSpec(pod, c, rootfs)
 	if err != nil {
+		return oci.Created{}, err
+	}
+	if err := e.runPreStart(ctx, pod, c, s); err != nil {
 		return oci.Created{}, err
 	}
 	bundle := e.bundleDir(c)
@@ -309,6 +332,9 @@ func (e *Engine) stopContainer(ctx context.Context, pod *model.Pod, c *model.Con
 	})
 	if err != nil {
 		return err
+	}
+	if c.Infra {
+		e.detachNetwork(ctx, pod)
 	}
 	all := pod.Shares(model.NamespacePID)
 	sig := syscall.Signal(c.StopSignal)

@@ -14,9 +14,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/podplug/podplug/engine"
+	"github.com/podplug/podplug/engine/image"
 	"github.com/podplug/podplug/engine/model"
+	"github.com/podplug/podplug/hooks"
 )
 
 // ErrNoDaemon is returned when no daemon listens on the socket.
@@ -50,6 +53,11 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	if err != nil {
 		return nil, err
 	}
+	return c.send(req)
+}
+
+// send sends a prepared request and turns an error reply into *Error.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var opErr *net.OpError
@@ -222,9 +230,12 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (*model.Image, er
 	return &out, c.do(ctx, http.MethodGet, "/images/"+ref, nil, &out)
 }
 
-// RemoveImage removes an image.
-func (c *Client) RemoveImage(ctx context.Context, ref string, force bool) (*model.Image, error) {
-	var out model.Image
+// RemoveImage removes a name of an image, or the image with its last name
+// or its ID, and reports which.
+func (c *Client) RemoveImage(
+	ctx context.Context, ref string, force bool,
+) (*engine.RemoveImageReport, error) {
+	var out engine.RemoveImageReport
 	path := "/images/" + ref + PodOpOptions{Force: force}.query()
 	return &out, c.do(ctx, http.MethodDelete, path, nil, &out)
 }
@@ -233,6 +244,77 @@ func (c *Client) RemoveImage(ctx context.Context, ref string, force bool) (*mode
 func (c *Client) TagImage(ctx context.Context, ref, name string) error {
 	body := map[string]string{"image": ref, "name": name}
 	return c.do(ctx, http.MethodPost, "/images/tag", body, nil)
+}
+
+// LoadImages sends an image archive (a docker-archive, an OCI archive or a
+// tar of an OCI layout directory) and returns the images the daemon
+// stored. progress, when not nil, receives the daemon's report on each
+// layer, once the daemon has read all of r.
+func (c *Client) LoadImages(
+	ctx context.Context, r io.Reader, progress func(image.Progress),
+) ([]*model.Image, error) {
+	resp, err := c.request(ctx, http.MethodPost, "/images/load", r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return readImageStream(resp.Body, progress)
+}
+
+// PullOptions are the arguments of PullImage.
+type PullOptions struct {
+	// TLSVerify requires HTTPS with a certificate the daemon's host
+	// trusts. podman's default, and the CLI's, is true.
+	TLSVerify bool
+}
+
+// PullImage has the daemon fetch ref from its registry and returns the
+// stored image. progress, when not nil, receives a report on each layer.
+func (c *Client) PullImage(
+	ctx context.Context, ref string, opts PullOptions, progress func(image.Progress),
+) (*model.Image, error) {
+	data, err := json.Marshal(PullRequest{Ref: ref, TLSVerify: opts.TLSVerify})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.request(ctx, http.MethodPost, "/images/pull", bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	images, err := readImageStream(resp.Body, progress)
+	if err != nil {
+		return nil, err
+	}
+	if len(images) != 1 {
+		return nil, fmt.Errorf("pull %s: the daemon returned %d images, expected 1", ref, len(images))
+	}
+	return images[0], nil
+}
+
+// readImageStream reads the ImageMessage lines of a load or pull reply.
+func readImageStream(r io.Reader, progress func(image.Progress)) ([]*model.Image, error) {
+	dec := json.NewDecoder(r)
+	for {
+		var msg ImageMessage
+		if err := dec.Decode(&msg); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("read the daemon's reply: %w", err)
+		}
+		switch {
+		case msg.Error != nil:
+			msg.Error.Status = http.StatusInternalServerError
+			return nil, msg.Error
+		case msg.Progress != nil:
+			if progress != nil {
+				progress(*msg.Progress)
+			}
+		default:
+			return msg.Images, nil
+		}
+	}
 }
 
 // LogsOptions select what Logs streams.
@@ -378,4 +460,51 @@ func readFrames(r io.Reader, stdout, stderr io.Writer) (int, error) {
 			return -1, errors.New(string(payload))
 		}
 	}
+}
+
+// InstallPlugin uploads a plugin module with an optional manifest.
+func (c *Client) InstallPlugin(ctx context.Context, wasm, manifest []byte, name string, grants []string) (*hooks.Info, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://podplug"+APIVersion+"/plugins",
+		bytes.NewReader(wasm))
+	if err != nil {
+		return nil, err
+	}
+	if manifest != nil {
+		req.Header.Set(PluginManifestHeader, base64.StdEncoding.EncodeToString(manifest))
+	}
+	if name != "" {
+		req.Header.Set(PluginNameHeader, name)
+	}
+	if len(grants) > 0 {
+		req.Header.Set(PluginGrantsHeader, strings.Join(grants, ","))
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var info hooks.Info
+	return &info, json.NewDecoder(resp.Body).Decode(&info)
+}
+
+// ListPlugins returns the installed plugins in run order.
+func (c *Client) ListPlugins(ctx context.Context) ([]hooks.Info, error) {
+	var out []hooks.Info
+	return out, c.do(ctx, http.MethodGet, "/plugins", nil, &out)
+}
+
+// InspectPlugin returns one plugin with its failure counts.
+func (c *Client) InspectPlugin(ctx context.Context, name string) (*hooks.Info, error) {
+	var out hooks.Info
+	return &out, c.do(ctx, http.MethodGet, "/plugins/"+url.PathEscape(name), nil, &out)
+}
+
+// PluginOp enables or disables a plugin.
+func (c *Client) PluginOp(ctx context.Context, op, name string) error {
+	return c.do(ctx, http.MethodPost, "/plugins/"+url.PathEscape(name)+"/"+op, nil, nil)
+}
+
+// RemovePlugin removes a plugin.
+func (c *Client) RemovePlugin(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/plugins/"+url.PathEscape(name), nil, nil)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/podplug/podplug/engine"
 	"github.com/podplug/podplug/engine/image"
+	"github.com/podplug/podplug/hooks"
 	"github.com/podplug/podplug/store"
 )
 
@@ -19,6 +20,7 @@ const (
 	KindConflict = "conflict"
 	KindPartial  = "partial"
 	KindInternal = "internal"
+	KindDenied   = "denied"
 )
 
 // Error is an error reply from the daemon.
@@ -61,13 +63,18 @@ func toError(err error) *Error {
 		return out
 	}
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, hooks.ErrDenied):
+		return &Error{Status: http.StatusForbidden, Kind: KindDenied, Message: err.Error()}
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, hooks.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Kind: KindNotFound, Message: err.Error()}
 	case errors.Is(err, engine.ErrInvalid), errors.Is(err, image.ErrInvalidName),
 		errors.Is(err, image.ErrUnsafePath), errors.Is(err, image.ErrInvalidArchive),
 		errors.Is(err, store.ErrAmbiguous):
 		return &Error{Status: http.StatusBadRequest, Kind: KindInvalid, Message: err.Error()}
+	case errors.Is(err, hooks.ErrInvalid):
+		return &Error{Status: http.StatusBadRequest, Kind: KindInvalid, Message: err.Error()}
 	case errors.Is(err, engine.ErrConflict), errors.Is(err, store.ErrNameInUse),
+		errors.Is(err, hooks.ErrConflict),
 		errors.Is(err, engine.ErrNotRunning):
 		return &Error{Status: http.StatusConflict, Kind: KindConflict, Message: err.Error()}
 	}

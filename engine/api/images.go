@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/podplug/podplug/engine"
+	"github.com/podplug/podplug/engine/image"
 	"github.com/podplug/podplug/engine/model"
 )
 
@@ -12,6 +14,8 @@ func (s *Server) imageRoutes() {
 	s.handle("POST "+p+"/import", func(_ http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
 		return s.eng.ImportImage(r.Context(), r.Body, r.URL.Query().Get("name"))
 	})
+	s.handle("POST "+p+"/load", s.loadImages)
+	s.handle("POST "+p+"/pull", s.pullImage)
 	s.handle("GET "+p, func(_ http.ResponseWriter, _ *http.Request, _ model.Owner) (any, error) {
 		images, err := s.eng.Images().List()
 		if images == nil {
@@ -36,4 +40,82 @@ func (s *Server) imageRoutes() {
 		}
 		return nil, s.eng.Images().Tag(req.Image, req.Name)
 	})
+}
+
+// ImageMessage is one line of the reply to a load or pull, a stream of
+// JSON lines: progress reports, then one line with the stored images or
+// the error.
+type ImageMessage struct {
+	Progress *image.Progress `json:"progress,omitempty"`
+	Images   []*model.Image  `json:"images,omitempty"`
+	Error    *Error          `json:"error,omitempty"`
+}
+
+// PullRequest is the body of a pull request.
+type PullRequest struct {
+	Ref string `json:"ref"`
+	// TLSVerify false allows plain HTTP and unverified certificates.
+	TLSVerify bool `json:"tlsVerify"`
+}
+
+// loadImages stores the images of the archive in the request body. The
+// body is read to its end before the first progress line, so the reply
+// does not need a full-duplex connection.
+func (s *Server) loadImages(w http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+	stream := &imageStream{w: w}
+	images, err := s.eng.LoadImages(r.Context(), r.Body, stream.progress)
+	return stream.finish(images, err)
+}
+
+func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+	var req PullRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	stream := &imageStream{w: w}
+	opts := image.PullOptions{Insecure: !req.TLSVerify, Progress: stream.progress}
+	img, err := s.eng.PullImage(r.Context(), req.Ref, opts)
+	if err != nil {
+		return stream.finish(nil, err)
+	}
+	return stream.finish([]*model.Image{img}, nil)
+}
+
+// imageStream writes the reply of a load or pull. The status line goes out
+// with the first line written, so an error before any progress gets an
+// ordinary error reply with its HTTP status.
+type imageStream struct {
+	w       http.ResponseWriter
+	enc     *json.Encoder
+	started bool
+}
+
+func (st *imageStream) progress(p image.Progress) {
+	st.write(ImageMessage{Progress: &p})
+}
+
+// finish writes the last line and returns what the handler returns.
+func (st *imageStream) finish(images []*model.Image, err error) (any, error) {
+	if err != nil && !st.started {
+		return nil, err
+	}
+	if err != nil {
+		st.write(ImageMessage{Error: toError(err)})
+		return streamed, nil
+	}
+	st.write(ImageMessage{Images: images})
+	return streamed, nil
+}
+
+func (st *imageStream) write(msg ImageMessage) {
+	if !st.started {
+		st.w.Header().Set("Content-Type", "application/x-ndjson")
+		st.w.WriteHeader(http.StatusOK)
+		st.enc = json.NewEncoder(st.w)
+		st.started = true
+	}
+	// A write error means that the client went away. The request's context
+	// is cancelled then, which stops the load or pull.
+	_ = st.enc.Encode(msg)
+	_ = http.NewResponseController(st.w).Flush()
 }

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	s.podRoutes()
 	s.containerRoutes()
 	s.imageRoutes()
+	s.pluginRoutes()
 	s.handle("GET "+APIVersion+"/events", s.streamEvents)
 }
 
@@ -84,7 +85,7 @@ func (s *Server) podRoutes() {
 		return pods, err
 	})
 	s.handle("GET "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
-		return s.eng.InspectPod(who.Tenant, r.PathValue("ref"))
+		return s.eng.InspectPod(r.Context(), who.Tenant, r.PathValue("ref"))
 	})
 	s.handle("DELETE "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
 		timeout, err := queryTimeout(r)
@@ -161,7 +162,7 @@ func (s *Server) containerRoutes() {
 		return ctrs, err
 	})
 	s.handle("GET "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
-		return s.eng.InspectContainer(who.Tenant, r.PathValue("ref"))
+		return s.eng.InspectContainer(r.Context(), who.Tenant, r.PathValue("ref"))
 	})
 	s.handle("DELETE "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
 		timeout, err := queryTimeout(r)

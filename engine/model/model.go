@@ -16,7 +16,25 @@ type Owner struct {
 const (
 	NetworkNone = "none" // own network namespace with only loopback up
 	NetworkHost = "host" // the host's network namespace
+	// NetworkBridge gives the pod an address on podplug's bridge through
+	// the CNI plugins, with ports published on the host.
+	NetworkBridge = "bridge"
 )
+
+// PortMapping publishes a pod port on the host.
+type PortMapping struct {
+	HostIP        string `json:"hostIP,omitempty"`
+	HostPort      uint16 `json:"hostPort"`
+	ContainerPort uint16 `json:"containerPort"`
+	Protocol      string `json:"protocol"`
+}
+
+// NetworkStatus is a pod's attachment to the bridge while its infra runs.
+type NetworkStatus struct {
+	Address string        `json:"address"`
+	Gateway string        `json:"gateway"`
+	Ports   []PortMapping `json:"ports,omitempty"`
+}
 
 // Exit policies for a pod.
 const (
@@ -45,6 +63,10 @@ type Pod struct {
 	Share      []string          `json:"share,omitempty"`
 	ExitPolicy string            `json:"exitPolicy"`
 	Network    string            `json:"network"`
+	// Publish lists ports published on the host; bridge networking only.
+	Publish []PortMapping `json:"publish,omitempty"`
+	// NetworkStatus is set while the pod is attached to the bridge.
+	NetworkStatus *NetworkStatus `json:"networkStatus,omitempty"`
 	// CPUs is the pod's CPU limit in cores; 0 means no limit.
 	CPUs float64 `json:"cpus,omitempty"`
 	// MemoryBytes is the pod's memory limit; 0 means no limit.

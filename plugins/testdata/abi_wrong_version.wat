@@ -1,0 +1,7 @@
+;; abi_wrong_version: podplug_abi_version returns 2.
+(module
+  (memory (export "memory") 1)
+  (func (export "podplug_abi_version") (result i32) (i32.const 2))
+  (func (export "podplug_buffer") (param i32) (result i32) (i32.const 1024))
+  (func (export "podplug_pre_start") (param i32) (result i64) (i64.const 0))
+)

@@ -1,0 +1,21 @@
+;; hostcalls: exports thin wrappers around the podplug host functions so
+;; that tests call them with any pointer. inspect returns ok.
+(module
+  (import "podplug" "log" (func $log (param i32 i32 i32)))
+  (import "podplug" "kv_get" (func $kv_get (param i32 i32 i32 i32) (result i32)))
+  (import "podplug" "kv_set" (func $kv_set (param i32 i32 i32 i32) (result i32)))
+  (import "podplug" "kv_delete" (func $kv_delete (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 128) "{\"status\":\"ok\"}")
+  (func (export "podplug_abi_version") (result i32) (i32.const 1))
+  (func (export "podplug_buffer") (param i32) (result i32) (i32.const 1024))
+  (func $ok (result i64) (i64.or (i64.shl (i64.const 128) (i64.const 32)) (i64.const 15)))
+  (func (export "podplug_inspect") (param i32) (result i64) (call $ok))
+  (func (export "t_log") (param i32 i32 i32) (call $log (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "t_kv_get") (param i32 i32 i32 i32) (result i32)
+    (call $kv_get (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  (func (export "t_kv_set") (param i32 i32 i32 i32) (result i32)
+    (call $kv_set (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  (func (export "t_kv_delete") (param i32 i32) (result i32)
+    (call $kv_delete (local.get 0) (local.get 1)))
+)

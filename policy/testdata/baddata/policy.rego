@@ -1,0 +1,3 @@
+package podplug
+
+default allow := true

@@ -1,0 +1,5 @@
+package podplug
+
+allow := true
+
+allow := false if input.operation == "pod.start"

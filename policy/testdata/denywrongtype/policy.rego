@@ -1,0 +1,5 @@
+package podplug
+
+default allow := true
+
+deny contains "no code or message"

@@ -1,0 +1,5 @@
+package podplug
+
+default allow := false
+
+ratio := input.a / input.b

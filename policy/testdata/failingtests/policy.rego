@@ -1,0 +1,5 @@
+package podplug
+
+default allow := false
+
+allow if input.subject.admin == true

@@ -1,0 +1,6 @@
+package podplug
+
+default allow := false
+
+allow if {
+	input.operation == "pod.start"

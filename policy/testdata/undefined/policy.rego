@@ -1,0 +1,4 @@
+package podplug
+
+# No rule defines allow, so every decision is undefined.
+deny contains {"code": "example", "message": "never"} if false

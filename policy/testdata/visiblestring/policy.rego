@@ -1,0 +1,5 @@
+package podplug
+
+default allow := true
+
+visible := "sometimes"

@@ -1,0 +1,3 @@
+package podplug
+
+allow := "yes"
