@@ -11,19 +11,23 @@ import (
 
 // PodInspect is the output of `pod inspect`.
 type PodInspect struct {
-	ID               string            `json:"Id"`
-	Name             string            `json:"Name"`
-	Created          time.Time         `json:"Created"`
-	State            PodState          `json:"State"`
-	Owner            model.Owner       `json:"Owner"`
-	Labels           map[string]string `json:"Labels,omitempty"`
-	Hostname         string            `json:"Hostname"`
-	ExitPolicy       string            `json:"ExitPolicy"`
-	Network          string            `json:"Network"`
-	InfraContainerID string            `json:"InfraContainerId,omitempty"`
-	SharedNamespaces []string          `json:"SharedNamespaces"`
-	CgroupParent     string            `json:"CgroupParent"`
-	CgroupVersion    string            `json:"CgroupVersion"`
+	ID         string            `json:"Id"`
+	Name       string            `json:"Name"`
+	Created    time.Time         `json:"Created"`
+	State      PodState          `json:"State"`
+	Owner      model.Owner       `json:"Owner"`
+	Labels     map[string]string `json:"Labels,omitempty"`
+	Hostname   string            `json:"Hostname"`
+	ExitPolicy string            `json:"ExitPolicy"`
+	Network    string            `json:"Network"`
+	// Address, Gateway and Ports are set while a bridge pod runs.
+	Address          string              `json:"Address,omitempty"`
+	Gateway          string              `json:"Gateway,omitempty"`
+	Ports            []model.PortMapping `json:"Ports,omitempty"`
+	InfraContainerID string              `json:"InfraContainerId,omitempty"`
+	SharedNamespaces []string            `json:"SharedNamespaces"`
+	CgroupParent     string              `json:"CgroupParent"`
+	CgroupVersion    string              `json:"CgroupVersion"`
 	// CPUs and MemoryBytes are the pod's limits; 0 means none.
 	CPUs        float64            `json:"CPUs"`
 	MemoryBytes int64              `json:"MemoryBytes"`
@@ -63,6 +67,11 @@ func (e *Engine) InspectPod(ctx context.Context, tenant, ref string) (*PodInspec
 		SharedNamespaces: append([]string{}, pod.Share...), CgroupParent: pod.CgroupParent,
 		CgroupVersion: cgroups.Version(), CPUs: pod.CPUs, MemoryBytes: pod.MemoryBytes,
 		Containers: []PodInspectMember{}, Plugins: e.pluginData(ctx, pod, nil),
+	}
+	if ns := pod.NetworkStatus; ns != nil {
+		out.Address, out.Gateway, out.Ports = ns.Address, ns.Gateway, ns.Ports
+	} else if len(pod.Publish) > 0 {
+		out.Ports = pod.Publish
 	}
 	for _, c := range ctrs {
 		out.Containers = append(out.Containers, PodInspectMember{

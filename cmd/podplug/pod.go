@@ -45,7 +45,8 @@ func podCreateCommand() *cli.Command {
 			&cli.StringFlag{Name: "exit-policy", Value: "continue", Usage: "continue, or stop the pod when its last container exits"},
 			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "label KEY=VALUE (repeatable)"},
 			&cli.StringFlag{Name: "hostname", Usage: "hostname of the pod (default: its name)"},
-			&cli.StringFlag{Name: "network", Value: "none", Usage: "none (own namespace, loopback only) or host"},
+			&cli.StringFlag{Name: "network", Usage: "bridge (default when the CNI plugins are installed), none (loopback only) or host"},
+			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [IP:][HOST-PORT:]CONTAINER-PORT[/udp] (repeatable; bridge only)"},
 			&cli.Float64Flag{Name: "cpus", Usage: "CPU limit of the whole pod, in cores"},
 			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit of the whole pod, such as 512m or 1g"},
 		},
@@ -58,6 +59,7 @@ func podCreateCommand() *cli.Command {
 				Name: c.String("name"), Labels: labels, Hostname: c.String("hostname"),
 				NoInfra: !c.Bool("infra"), ExitPolicy: c.String("exit-policy"),
 				Network: c.String("network"), CPUs: c.Float64("cpus"), Memory: c.String("memory"),
+				Publish: c.StringSlice("publish"),
 			}
 			if c.IsSet("share") {
 				spec.Share = strings.Split(c.String("share"), ",")
