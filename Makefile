@@ -32,8 +32,18 @@ unit:
 e2e: deps
 	$(GO) test -count=1 -timeout 30m -v ./test/
 
+# Go micro-benchmarks, then podplug against podman side by side (root; the
+# defaults took 14 minutes on a 2-CPU VM). Shorter:
+#   make bench BENCH_RUNS=3 BENCH_SCENARIOS=create,start5,stop5
+BENCH_RUNS ?= 7
+BENCH_SCENARIOS ?= all
+BENCH_GO_OUT ?= bench/go-bench.txt
+
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/install-bench-deps.sh
+	$(GO) test -run '^$$' -bench . -benchmem ./... > $(BENCH_GO_OUT) 2>&1 || { cat $(BENCH_GO_OUT); exit 1; }
+	$(GO) run ./bench/compare -out BENCHMARKS.md -runs $(BENCH_RUNS) -scenarios $(BENCH_SCENARIOS) \
+		-go-bench $(BENCH_GO_OUT)
 
 clean:
 	rm -rf $(BIN)

@@ -19,7 +19,11 @@ type ContainerSpec struct {
 	Name  string      `json:"name,omitempty"`
 	Owner model.Owner `json:"owner"`
 	Image string      `json:"image"`
-	// Command replaces the image's Cmd; the image's Entrypoint stays first.
+	// Entrypoint, when not empty, replaces the image's Entrypoint and drops
+	// the image's Cmd, as podman's --entrypoint and Kubernetes' command do.
+	// Nil or empty keeps the image's Entrypoint.
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	// Command replaces the image's Cmd and follows the Entrypoint in use.
 	Command  []string `json:"command,omitempty"`
 	Requires []string `json:"requires,omitempty"`
 	// InitMode is once or always for an init container.
@@ -33,6 +37,12 @@ type ContainerSpec struct {
 	Volumes     []string          `json:"volumes,omitempty"`
 	Tmpfs       []string          `json:"tmpfs,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
+	// Privileged, CapAdd, CapDrop and ReadOnlyRootfs are described on
+	// model.Container. Capability names may omit the CAP_ prefix.
+	Privileged     bool     `json:"privileged,omitempty"`
+	CapAdd         []string `json:"capAdd,omitempty"`
+	CapDrop        []string `json:"capDrop,omitempty"`
+	ReadOnlyRootfs bool     `json:"readOnlyRootfs,omitempty"`
 }
 
 // defaultStopTimeout is podman's stop timeout, in seconds.
@@ -95,10 +105,15 @@ func (e *Engine) buildContainer(pod *model.Pod, img *model.Image, spec Container
 }
 
 func applyImageDefaults(c *model.Container, cfg model.ImageConfig, spec ContainerSpec) error {
-	c.Command = append([]string(nil), cfg.Entrypoint...)
-	if len(spec.Command) > 0 {
+	entrypoint := cfg.Entrypoint
+	if len(spec.Entrypoint) > 0 {
+		entrypoint = spec.Entrypoint
+	}
+	c.Command = append([]string(nil), entrypoint...)
+	switch {
+	case len(spec.Command) > 0:
 		c.Command = append(c.Command, spec.Command...)
-	} else {
+	case len(spec.Entrypoint) == 0:
 		c.Command = append(c.Command, cfg.Cmd...)
 	}
 	if len(c.Command) == 0 {
@@ -152,6 +167,9 @@ func (e *Engine) applyRunOptions(c *model.Container, spec ContainerSpec) error {
 		return invalidf("container %s: init containers run in creation order: drop --requires", c.Name)
 	}
 	c.Restart = restart
+	if err := applySecurity(c, spec); err != nil {
+		return err
+	}
 	c.Requires = dedupe(spec.Requires)
 	c.StopTimeout = defaultStopTimeout
 	if spec.StopTimeout != nil {
@@ -238,6 +256,9 @@ func checkRequires(tx *store.Tx, pod *model.Pod, c *model.Container) error {
 
 // LookupContainer finds a container by name, ID or ID prefix within tenant.
 func (e *Engine) LookupContainer(tenant, ref string) (*model.Container, error) {
+	if tenant == AllTenants {
+		return e.lookupContainerAcross(ref)
+	}
 	var c *model.Container
 	err := e.db.View(func(tx *store.Tx) error {
 		var err error

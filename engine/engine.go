@@ -46,6 +46,8 @@ type Engine struct {
 	rt     *oci.Runtime
 	net    *network.Manager
 	hooks  *hooks.Manager
+	// startCheck is the policy check of final specs; nil allows all.
+	startCheck StartCheck
 
 	podLocks keyedMutex
 	ctrLocks keyedMutex

@@ -111,6 +111,13 @@ type ContainerInspect struct {
 	BundlePath  string                `json:"BundlePath"`
 	Rootfs      string                `json:"Rootfs"`
 	Plugins     map[string]any        `json:"Plugins"`
+
+	// Privileged, CapAdd, CapDrop and ReadOnlyRootfs are described on
+	// model.Container.
+	Privileged     bool     `json:"Privileged,omitempty"`
+	CapAdd         []string `json:"CapAdd,omitempty"`
+	CapDrop        []string `json:"CapDrop,omitempty"`
+	ReadOnlyRootfs bool     `json:"ReadOnlyRootfs,omitempty"`
 }
 
 // InspectContainer returns a container's configuration and state.
@@ -132,7 +139,9 @@ func (e *Engine) InspectContainer(ctx context.Context, tenant, ref string) (*Con
 		Owner: c.Owner, Image: c.Image, ImageID: c.ImageID, Infra: c.Infra,
 		InitMode: c.InitMode, Command: c.Command, Env: c.Env, WorkDir: c.WorkDir,
 		User: c.User, Requires: c.Requires, Restart: c.Restart,
-		StopSignal: signalName(c.StopSignal), StopTimeout: c.StopTimeout, Mounts: c.Mounts,
+		Privileged: c.Privileged, CapAdd: c.CapAdd, CapDrop: c.CapDrop,
+		ReadOnlyRootfs: c.ReadOnlyRootfs, StopTimeout: c.StopTimeout,
+		StopSignal: signalName(c.StopSignal), Mounts: c.Mounts,
 		Labels: c.Labels, State: c.Status, LogPath: e.logPath(c), BundlePath: e.bundleDir(c),
 		Rootfs: rootfs, Plugins: e.pluginData(ctx, pod, c),
 	}, nil

@@ -118,3 +118,10 @@ func parseVolume(spec string) (model.Mount, error) {
 	m.Destination = filepath.Clean(m.Destination)
 	return m, nil
 }
+
+// ParseSize reads a size such as 512m into bytes.
+func ParseSize(s string) (int64, error) { return parseSize(s) }
+
+// ParseVolume reads HOST:CTR[:ro|rw]; HOST is an absolute path or a volume
+// name.
+func ParseVolume(spec string) (model.Mount, error) { return parseVolume(spec) }

@@ -154,6 +154,9 @@ func (e *Engine) infraContainer(pod *model.Pod) *model.Container {
 
 // LookupPod finds a pod by name, ID or ID prefix within tenant.
 func (e *Engine) LookupPod(tenant, ref string) (*model.Pod, error) {
+	if tenant == AllTenants {
+		return e.lookupPodAcross(ref)
+	}
 	var pod *model.Pod
 	err := e.db.View(func(tx *store.Tx) error {
 		var err error

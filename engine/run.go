@@ -122,6 +122,9 @@ func (e *Engine) createInRuntime(ctx context.Context, pod *model.Pod, c *model.C
 	if err := e.runPreStart(ctx, pod, c, s); err != nil {
 		return oci.Created{}, err
 	}
+	if err := e.runStartCheck(ctx, pod, c, s); err != nil {
+		return oci.Created{}, err
+	}
 	bundle := e.bundleDir(c)
 	if err := writeBundle(bundle, s); err != nil {
 		return oci.Created{}, err

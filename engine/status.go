@@ -99,7 +99,7 @@ func (e *Engine) ListPods(tenant string) ([]PodSummary, error) {
 			return err
 		}
 		for _, p := range pods {
-			if p.Owner.Tenant != tenant {
+			if !inScope(tenant, p.Owner.Tenant) {
 				continue
 			}
 			ctrs, err := tx.PodContainers(p.ID)
@@ -132,6 +132,7 @@ type ContainerSummary struct {
 	IsInfra   bool      `json:"IsInfra"`
 	InitMode  string    `json:"InitMode,omitempty"`
 	StartedAt time.Time `json:"StartedAt,omitzero"`
+	Tenant    string    `json:"Tenant,omitempty"`
 }
 
 // ListContainersOptions tune ListContainers.
@@ -150,7 +151,7 @@ func (e *Engine) ListContainers(tenant string, opts ListContainersOptions) ([]Co
 		}
 		podNames := map[string]string{}
 		for _, c := range ctrs {
-			if c.Owner.Tenant != tenant {
+			if !inScope(tenant, c.Owner.Tenant) {
 				continue
 			}
 			running := c.Status.State == model.StateRunning || c.Status.State == model.StatePaused
@@ -179,7 +180,7 @@ func summarize(c *model.Container, podName string) ContainerSummary {
 		ID: c.ID, Name: c.Name, Image: image, Command: strings.Join(c.Command, " "),
 		State: string(c.Status.State), Status: describeStatus(c), ExitCode: c.Status.ExitCode,
 		Created: c.CreatedAt, PodID: c.PodID, PodName: podName, IsInfra: c.Infra,
-		InitMode: c.InitMode, StartedAt: c.Status.StartedAt,
+		InitMode: c.InitMode, StartedAt: c.Status.StartedAt, Tenant: c.Owner.Tenant,
 	}
 }
 

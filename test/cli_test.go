@@ -85,7 +85,8 @@ func TestCLIRejectsBadInput(t *testing.T) {
 		{"pod exit policy", newPod("--exit-policy", "maybe"), "maybe"},
 		{"pod name", []string{"pod", "create", "--name", "bad/name"}, "bad/name"},
 		{"pod label", newPod("--label", "novalue"), "novalue"},
-		{"pod network", newPod("--network", "bridge"), "bridge"},
+		{"pod network", newPod("--network", "overlay"), "overlay"},
+		{"publish without bridge", newPod("--network", "none", "--publish", "8080:80"), "publish"},
 	}
 	before := e.snapshot()
 	for _, tc := range cases {

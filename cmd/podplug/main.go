@@ -65,6 +65,8 @@ func newApp() *cli.App {
 			psCommand(),
 			imageCommand(),
 			pluginCommand(),
+			policyCommand(),
+			whoamiCommand(),
 			loadCommand(),
 			pullCommand(),
 			eventsCommand(),

@@ -19,6 +19,7 @@ import (
 	"github.com/podplug/podplug/engine"
 	"github.com/podplug/podplug/engine/api"
 	"github.com/podplug/podplug/engine/model"
+	"github.com/podplug/podplug/policy"
 )
 
 func serveCommand() *cli.Command {
@@ -28,6 +29,10 @@ func serveCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pause-binary", Usage: "program of infra containers (default: podplug-pause next to podplug)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a Go CPU profile of the daemon to this file when it stops, for `go tool pprof`"},
+			&cli.StringFlag{Name: "tenants-file", Value: api.DefaultTenantsFile,
+				Usage: "operator file mapping users and groups to tenants; without it only root may connect"},
+			&cli.StringFlag{Name: "policy-dir", Usage: "directory or bundle of Rego policies gating every operation (default /etc/podplug/policies when it exists; none means allow all)"},
+			&cli.StringFlag{Name: "decision-log", Usage: "append every policy decision to this file as JSON lines"},
 		},
 		Action: func(c *cli.Context) error {
 			logger, err := newLogger(c.String("log-level"))
@@ -89,11 +94,83 @@ func serve(c *cli.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer os.Remove(pidFile)
+	opts, closeLog, err := serverOptions(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	srv := api.NewServer(eng, opts)
+	eng.SetStartCheck(srv.StartCheck)
+	go reloadOnHUP(ctx, opts.Policy, logger)
 	socket := socketPath(c)
 	logger.Info("daemon started", "pid", os.Getpid(), "root", c.String("root"), "socket", socket)
-	err = api.NewServer(eng, logger).Serve(ctx, socket)
+	err = srv.Serve(ctx, socket)
 	logger.Info("daemon stopping; containers keep running")
 	return err
+}
+
+// serverOptions loads the tenants file and the policies. A policy that does
+// not compile stops the daemon before it serves, naming file and line.
+func serverOptions(ctx context.Context, c *cli.Context, logger *slog.Logger) (api.Options, func(), error) {
+	opts := api.Options{Logger: logger}
+	noop := func() {}
+	tenants, err := api.LoadTenants(c.String("tenants-file"))
+	if err != nil {
+		return opts, noop, err
+	}
+	opts.Tenants = tenants
+	dir := c.String("policy-dir")
+	if dir == "" {
+		if _, err := os.Stat("/etc/podplug/policies"); err == nil {
+			dir = "/etc/podplug/policies"
+		}
+	}
+	if dir == "" {
+		if tenants != nil {
+			logger.Warn("tenants are configured but no policies are loaded: every peer on the socket may do anything; use --policy-dir")
+		}
+		return opts, noop, nil
+	}
+	popts := policy.Options{Dir: dir, Logger: logger}
+	closeLog := noop
+	if path := c.String("decision-log"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return opts, noop, fmt.Errorf("decision log: %w", err)
+		}
+		popts.DecisionLog, closeLog = f, func() { f.Close() }
+	}
+	eng, err := policy.Load(ctx, popts)
+	if err != nil {
+		closeLog()
+		return opts, noop, err
+	}
+	opts.Policy, opts.PolicyDir = eng, dir
+	return opts, closeLog, nil
+}
+
+// reloadOnHUP reloads the policies on SIGHUP; a set that fails to compile
+// is refused and the previous one stays.
+func reloadOnHUP(ctx context.Context, p *policy.Engine, logger *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if p == nil {
+				logger.Warn("SIGHUP: no policies to reload")
+				continue
+			}
+			if err := p.Reload(ctx); err != nil {
+				logger.Error("policy reload refused; previous policies stay", "error", err)
+				continue
+			}
+			logger.Info("policies reloaded on SIGHUP")
+		}
+	}
 }
 
 func infoCommand() *cli.Command {

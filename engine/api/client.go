@@ -508,3 +508,20 @@ func (c *Client) PluginOp(ctx context.Context, op, name string) error {
 func (c *Client) RemovePlugin(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/plugins/"+url.PathEscape(name), nil, nil)
 }
+
+// Whoami returns how the daemon sees the caller.
+func (c *Client) Whoami(ctx context.Context) (*Subject, error) {
+	var out Subject
+	return &out, c.do(ctx, http.MethodGet, "/whoami", nil, &out)
+}
+
+// ReloadPolicies asks the daemon to reload its policies.
+func (c *Client) ReloadPolicies(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/policy/reload", nil, nil)
+}
+
+// EvalPolicy shows the decision for a would-be request.
+func (c *Client) EvalPolicy(ctx context.Context, req EvalRequest) (*EvalResult, error) {
+	var out EvalResult
+	return &out, c.do(ctx, http.MethodPost, "/policy/eval", req, &out)
+}

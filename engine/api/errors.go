@@ -10,6 +10,7 @@ import (
 	"github.com/podplug/podplug/engine"
 	"github.com/podplug/podplug/engine/image"
 	"github.com/podplug/podplug/hooks"
+	"github.com/podplug/podplug/policy"
 	"github.com/podplug/podplug/store"
 )
 
@@ -49,6 +50,19 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "\n  %s: %s", name, e.Errs[name])
 	}
 	return b.String()
+}
+
+// toError classifies an error for the reply to who. A non-admin's
+// not-found replies never say whether another tenant has such an object.
+func (s *Server) toError(err error, who Subject) *Error {
+	if !who.Admin && errors.Is(err, store.ErrNotFound) && !errors.Is(err, errHidden) {
+		return &Error{Status: http.StatusNotFound, Kind: KindNotFound,
+			Message: err.Error() + " (tenant_isolation: only objects of your own tenant are visible)"}
+	}
+	if errors.Is(err, policy.ErrDenied) {
+		return &Error{Status: http.StatusForbidden, Kind: KindDenied, Message: err.Error()}
+	}
+	return toError(err)
 }
 
 // toError classifies an engine error for the reply.

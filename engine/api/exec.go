@@ -14,7 +14,7 @@ import (
 	"sync"
 
 	"github.com/podplug/podplug/engine"
-	"github.com/podplug/podplug/engine/model"
+	"github.com/podplug/podplug/policy"
 )
 
 // The exec protocol: the client sends the ExecSpec, base64-encoded JSON, in
@@ -34,7 +34,7 @@ const (
 	FrameError  byte = 4
 )
 
-func (s *Server) exec(w http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+func (s *Server) exec(w http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 	var spec engine.ExecSpec
 	raw, err := base64.StdEncoding.DecodeString(r.Header.Get(ExecHeader))
 	if err == nil {
@@ -43,7 +43,8 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request, who model.Owner) (
 	if err != nil {
 		return nil, fmt.Errorf("exec request: %v: %w", err, engine.ErrInvalid)
 	}
-	if _, err := s.eng.LookupContainer(who.Tenant, r.PathValue("ref")); err != nil {
+	req := &policy.Request{Command: spec.Command, Env: spec.Env}
+	if err := s.gateContainer(r.Context(), who, policy.OpContainerExec, r.PathValue("ref"), req); err != nil {
 		return nil, err
 	}
 	hj, ok := w.(http.Hijacker)
@@ -60,7 +61,7 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request, who model.Owner) (
 		return streamed, nil
 	}
 	fw := &frameWriter{w: conn}
-	code, err := s.eng.Exec(r.Context(), who.Tenant, r.PathValue("ref"), spec, engine.ExecIO{
+	code, err := s.eng.Exec(r.Context(), scope(who), r.PathValue("ref"), spec, engine.ExecIO{
 		Stdin:  stdinReader(buf.Reader, conn),
 		Stdout: fw.stream(FrameStdout),
 		Stderr: fw.stream(FrameStderr),

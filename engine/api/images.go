@@ -11,26 +11,26 @@ import (
 
 func (s *Server) imageRoutes() {
 	p := APIVersion + "/images"
-	s.handle("POST "+p+"/import", func(_ http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+	s.handle("POST "+p+"/import", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 		return s.eng.ImportImage(r.Context(), r.Body, r.URL.Query().Get("name"))
 	})
 	s.handle("POST "+p+"/load", s.loadImages)
 	s.handle("POST "+p+"/pull", s.pullImage)
-	s.handle("GET "+p, func(_ http.ResponseWriter, _ *http.Request, _ model.Owner) (any, error) {
+	s.handle("GET "+p, func(_ http.ResponseWriter, _ *http.Request, _ Subject) (any, error) {
 		images, err := s.eng.Images().List()
 		if images == nil {
 			images = []*model.Image{}
 		}
 		return images, err
 	})
-	s.handle("GET "+p+"/{ref...}", func(_ http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+	s.handle("GET "+p+"/{ref...}", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 		return s.eng.Images().Lookup(r.PathValue("ref"))
 	})
-	s.handle("DELETE "+p+"/{ref...}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+	s.handle("DELETE "+p+"/{ref...}", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		opts := engine.RemoveImageOptions{Force: queryBool(r, "force")}
-		return s.eng.RemoveImage(r.Context(), who.Tenant, r.PathValue("ref"), opts)
+		return s.eng.RemoveImage(r.Context(), scope(who), r.PathValue("ref"), opts)
 	})
-	s.handle("POST "+p+"/tag", func(_ http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+	s.handle("POST "+p+"/tag", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 		var req struct {
 			Image string `json:"image"`
 			Name  string `json:"name"`
@@ -61,13 +61,13 @@ type PullRequest struct {
 // loadImages stores the images of the archive in the request body. The
 // body is read to its end before the first progress line, so the reply
 // does not need a full-duplex connection.
-func (s *Server) loadImages(w http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+func (s *Server) loadImages(w http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 	stream := &imageStream{w: w}
 	images, err := s.eng.LoadImages(r.Context(), r.Body, stream.progress)
 	return stream.finish(images, err)
 }
 
-func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 	var req PullRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/podplug/podplug/engine"
-	"github.com/podplug/podplug/engine/model"
 	"github.com/podplug/podplug/hooks"
+	"github.com/podplug/podplug/policy"
 )
 
 // maxModuleBytes caps an uploaded plugin module.
@@ -25,22 +25,25 @@ const (
 func (s *Server) pluginRoutes() {
 	p := APIVersion + "/plugins"
 	s.handle("POST "+p, s.installPlugin)
-	s.handle("GET "+p, func(_ http.ResponseWriter, _ *http.Request, _ model.Owner) (any, error) {
+	s.handle("GET "+p, func(_ http.ResponseWriter, _ *http.Request, _ Subject) (any, error) {
 		list := s.eng.Plugins().List()
 		if list == nil {
 			list = []hooks.Info{}
 		}
 		return list, nil
 	})
-	s.handle("GET "+p+"/{name}", func(_ http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+	s.handle("GET "+p+"/{name}", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 		return s.eng.Plugins().Get(r.PathValue("name"))
 	})
-	s.handle("DELETE "+p+"/{name}", func(_ http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+	s.handle("DELETE "+p+"/{name}", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 		return nil, s.eng.Plugins().Remove(r.Context(), r.PathValue("name"))
 	})
-	s.handle("POST "+p+"/{name}/{op}", func(_ http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+	s.handle("POST "+p+"/{name}/{op}", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		switch op := r.PathValue("op"); op {
 		case "enable", "disable":
+			if err := s.check(r.Context(), who, "plugin."+op, policy.Input{}); err != nil {
+				return nil, err
+			}
 			return nil, s.eng.Plugins().SetEnabled(r.Context(), r.PathValue("name"), op == "enable")
 		default:
 			return nil, &Error{Status: http.StatusNotFound, Kind: KindNotFound,
@@ -49,7 +52,7 @@ func (s *Server) pluginRoutes() {
 	})
 }
 
-func (s *Server) installPlugin(_ http.ResponseWriter, r *http.Request, _ model.Owner) (any, error) {
+func (s *Server) installPlugin(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 	wasm, err := io.ReadAll(io.LimitReader(r.Body, maxModuleBytes+1))
 	if err != nil {
 		return nil, err

@@ -11,10 +11,11 @@ import (
 	"github.com/podplug/podplug/engine"
 	"github.com/podplug/podplug/engine/cgroups"
 	"github.com/podplug/podplug/engine/model"
+	"github.com/podplug/podplug/policy"
 )
 
 func (s *Server) routes() {
-	s.handle("GET "+APIVersion+"/ping", func(http.ResponseWriter, *http.Request, model.Owner) (any, error) {
+	s.handle("GET "+APIVersion+"/ping", func(http.ResponseWriter, *http.Request, Subject) (any, error) {
 		return map[string]string{"version": Version}, nil
 	})
 	s.handle("GET "+APIVersion+"/info", s.info)
@@ -22,6 +23,7 @@ func (s *Server) routes() {
 	s.containerRoutes()
 	s.imageRoutes()
 	s.pluginRoutes()
+	s.policyRoutes()
 	s.handle("GET "+APIVersion+"/events", s.streamEvents)
 }
 
@@ -40,13 +42,16 @@ type Info struct {
 	ClientUID     uint32 `json:"clientUid"`
 }
 
-func (s *Server) info(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+func (s *Server) info(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+	if err := s.check(r.Context(), who, policy.OpSystemInfo, policy.Input{}); err != nil {
+		return nil, err
+	}
 	runc, conmon := s.eng.Versions(r.Context())
-	pods, err := s.eng.ListPods(who.Tenant)
+	pods, err := s.eng.ListPods(scope(who))
 	if err != nil {
 		return nil, err
 	}
-	ctrs, err := s.eng.ListContainers(who.Tenant, engine.ListContainersOptions{All: true})
+	ctrs, err := s.eng.ListContainers(scope(who), engine.ListContainersOptions{All: true})
 	if err != nil {
 		return nil, err
 	}
@@ -69,33 +74,49 @@ func (s *Server) info(_ http.ResponseWriter, r *http.Request, who model.Owner) (
 
 func (s *Server) podRoutes() {
 	p := APIVersion + "/pods"
-	s.handle("POST "+p, func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+	s.handle("POST "+p, func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		var spec engine.PodSpec
 		if err := decode(r, &spec); err != nil {
 			return nil, err
 		}
-		spec.Owner = who
+		spec.Owner = who.Owner()
+		in := policy.Input{Spec: &policy.Spec{Pod: podSpecInput(spec)}, Context: s.usage(who)}
+		if err := s.check(r.Context(), who, policy.OpPodCreate, in); err != nil {
+			return nil, err
+		}
 		return s.eng.CreatePod(r.Context(), spec)
 	})
-	s.handle("GET "+p, func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
-		pods, err := s.eng.ListPods(who.Tenant)
-		if pods == nil {
-			pods = []engine.PodSummary{}
+	s.handle("GET "+p, func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+		if err := s.check(r.Context(), who, policy.OpPodList, policy.Input{}); err != nil {
+			return nil, err
 		}
-		return pods, err
+		pods, err := s.eng.ListPods(scope(who))
+		if err != nil {
+			return nil, err
+		}
+		return s.visiblePods(r.Context(), who, pods)
 	})
-	s.handle("GET "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
-		return s.eng.InspectPod(r.Context(), who.Tenant, r.PathValue("ref"))
+	s.handle("GET "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+		if err := s.gatePod(r.Context(), who, policy.OpPodInspect, r.PathValue("ref"), nil); err != nil {
+			return nil, err
+		}
+		return s.eng.InspectPod(r.Context(), scope(who), r.PathValue("ref"))
 	})
-	s.handle("DELETE "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+	s.handle("DELETE "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		timeout, err := queryTimeout(r)
 		if err != nil {
 			return nil, err
 		}
 		opts := engine.RemovePodOptions{Force: queryBool(r, "force"), Timeout: timeout}
-		return nil, s.eng.RemovePod(r.Context(), who.Tenant, r.PathValue("ref"), opts)
+		if err := s.gatePod(r.Context(), who, policy.OpPodRemove, r.PathValue("ref"), requestOf(r)); err != nil {
+			return nil, err
+		}
+		return nil, s.eng.RemovePod(r.Context(), scope(who), r.PathValue("ref"), opts)
 	})
-	s.handle("POST "+p+"/prune", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+	s.handle("POST "+p+"/prune", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+		if err := s.check(r.Context(), who, policy.OpPodPrune, policy.Input{}); err != nil {
+			return nil, err
+		}
 		res, err := s.eng.PrunePods(r.Context(), who.Tenant)
 		if res.Removed == nil {
 			res.Removed = []string{}
@@ -103,34 +124,44 @@ func (s *Server) podRoutes() {
 		return res, err
 	})
 	s.handle("POST "+p+"/{ref}/{op}", s.podOp)
-	s.handle("GET "+p+"/{ref}/logs", func(w http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+	s.handle("GET "+p+"/{ref}/logs", func(w http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		opts := engine.LogOptions{Follow: queryBool(r, "follow"), Container: r.URL.Query().Get("container")}
+		if err := s.gatePod(r.Context(), who, policy.OpPodLogs, r.PathValue("ref"), nil); err != nil {
+			return nil, err
+		}
 		return streamLogs(w, r, func(ctx context.Context, fn func(engine.LogEntry) error) error {
-			return s.eng.PodLogs(ctx, who.Tenant, r.PathValue("ref"), opts, fn)
+			return s.eng.PodLogs(ctx, scope(who), r.PathValue("ref"), opts, fn)
 		})
 	})
 }
 
-func (s *Server) podOp(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+func (s *Server) podOp(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 	ctx, ref := r.Context(), r.PathValue("ref")
 	timeout, err := queryTimeout(r)
 	if err != nil {
 		return nil, err
 	}
 	stop := engine.StopOptions{Timeout: timeout}
-	switch op := r.PathValue("op"); op {
+	op := r.PathValue("op")
+	switch op {
+	case "start", "stop", "restart", "pause", "unpause", "kill":
+		if err := s.gatePod(ctx, who, "pod."+op, ref, requestOf(r)); err != nil {
+			return nil, err
+		}
+	}
+	switch op {
 	case "start":
-		return nil, s.eng.StartPod(ctx, who.Tenant, ref)
+		return nil, s.eng.StartPod(ctx, scope(who), ref)
 	case "stop":
-		return nil, s.eng.StopPod(ctx, who.Tenant, ref, stop)
+		return nil, s.eng.StopPod(ctx, scope(who), ref, stop)
 	case "restart":
-		return nil, s.eng.RestartPod(ctx, who.Tenant, ref, stop)
+		return nil, s.eng.RestartPod(ctx, scope(who), ref, stop)
 	case "pause":
-		return nil, s.eng.PausePod(ctx, who.Tenant, ref)
+		return nil, s.eng.PausePod(ctx, scope(who), ref)
 	case "unpause":
-		return nil, s.eng.UnpausePod(ctx, who.Tenant, ref)
+		return nil, s.eng.UnpausePod(ctx, scope(who), ref)
 	case "kill":
-		return nil, s.eng.KillPod(ctx, who.Tenant, ref, signalArg(r))
+		return nil, s.eng.KillPod(ctx, scope(who), ref, signalArg(r))
 	default:
 		return nil, &Error{Status: http.StatusNotFound, Kind: KindNotFound,
 			Message: "unknown pod operation " + op}
@@ -146,38 +177,63 @@ func signalArg(r *http.Request) string {
 
 func (s *Server) containerRoutes() {
 	p := APIVersion + "/containers"
-	s.handle("POST "+p, func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+	s.handle("POST "+p, func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		var spec engine.ContainerSpec
 		if err := decode(r, &spec); err != nil {
 			return nil, err
 		}
-		spec.Owner = who
+		spec.Owner = who.Owner()
+		if err := s.gatePod(r.Context(), who, policy.OpContainerCreate, spec.Pod, nil); err != nil {
+			return nil, err
+		}
+		in := policy.Input{Spec: &policy.Spec{Containers: []policy.ContainerSpec{containerSpecInput(spec)}},
+			Context: s.usage(who), Request: &policy.Request{Image: spec.Image}}
+		if pod, err := s.eng.LookupPod(scope(who), spec.Pod); err == nil {
+			in.Target = podTarget(pod, "")
+			in.Spec.Pod = policy.PodSpec{Name: pod.Name, Labels: pod.Labels, Network: pod.Network,
+				Share: pod.Share, CPUs: pod.CPUs, MemoryBytes: pod.MemoryBytes}
+		}
+		if err := s.check(r.Context(), who, policy.OpContainerCreate, in); err != nil {
+			return nil, err
+		}
 		return s.eng.CreateContainer(r.Context(), spec)
 	})
-	s.handle("GET "+p, func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
-		ctrs, err := s.eng.ListContainers(who.Tenant, engine.ListContainersOptions{All: queryBool(r, "all")})
-		if ctrs == nil {
-			ctrs = []engine.ContainerSummary{}
+	s.handle("GET "+p, func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+		if err := s.check(r.Context(), who, policy.OpContainerList, policy.Input{}); err != nil {
+			return nil, err
 		}
-		return ctrs, err
+		ctrs, err := s.eng.ListContainers(scope(who), engine.ListContainersOptions{All: queryBool(r, "all")})
+		if err != nil {
+			return nil, err
+		}
+		return s.visibleContainers(r.Context(), who, ctrs)
 	})
-	s.handle("GET "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
-		return s.eng.InspectContainer(r.Context(), who.Tenant, r.PathValue("ref"))
+	s.handle("GET "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+		if err := s.gateContainer(r.Context(), who, policy.OpContainerInspect, r.PathValue("ref"), nil); err != nil {
+			return nil, err
+		}
+		return s.eng.InspectContainer(r.Context(), scope(who), r.PathValue("ref"))
 	})
-	s.handle("DELETE "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+	s.handle("DELETE "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		timeout, err := queryTimeout(r)
 		if err != nil {
 			return nil, err
 		}
 		opts := engine.RemoveContainerOptions{Force: queryBool(r, "force"), Timeout: timeout}
-		return nil, s.eng.RemoveContainer(r.Context(), who.Tenant, r.PathValue("ref"), opts)
+		if err := s.gateContainer(r.Context(), who, policy.OpContainerRemove, r.PathValue("ref"), requestOf(r)); err != nil {
+			return nil, err
+		}
+		return nil, s.eng.RemoveContainer(r.Context(), scope(who), r.PathValue("ref"), opts)
 	})
 	s.handle("POST "+p+"/{ref}/exec", s.exec)
 	s.handle("POST "+p+"/{ref}/{op}", s.containerOp)
-	s.handle("GET "+p+"/{ref}/logs", func(w http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+	s.handle("GET "+p+"/{ref}/logs", func(w http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		opts := engine.LogOptions{Follow: queryBool(r, "follow")}
+		if err := s.gateContainer(r.Context(), who, policy.OpContainerLogs, r.PathValue("ref"), nil); err != nil {
+			return nil, err
+		}
 		return streamLogs(w, r, func(ctx context.Context, fn func(engine.LogEntry) error) error {
-			return s.eng.ContainerLogs(ctx, who.Tenant, r.PathValue("ref"), opts, fn)
+			return s.eng.ContainerLogs(ctx, scope(who), r.PathValue("ref"), opts, fn)
 		})
 	})
 }
@@ -187,24 +243,31 @@ type WaitResult struct {
 	ExitCode int `json:"exitCode"`
 }
 
-func (s *Server) containerOp(_ http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+func (s *Server) containerOp(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 	ctx, ref := r.Context(), r.PathValue("ref")
 	timeout, err := queryTimeout(r)
 	if err != nil {
 		return nil, err
 	}
 	stop := engine.StopOptions{Timeout: timeout}
-	switch op := r.PathValue("op"); op {
+	op := r.PathValue("op")
+	switch op {
+	case "start", "stop", "restart", "kill", "wait":
+		if err := s.gateContainer(ctx, who, "container."+op, ref, requestOf(r)); err != nil {
+			return nil, err
+		}
+	}
+	switch op {
 	case "start":
-		return nil, s.eng.StartContainer(ctx, who.Tenant, ref)
+		return nil, s.eng.StartContainer(ctx, scope(who), ref)
 	case "stop":
-		return nil, s.eng.StopContainer(ctx, who.Tenant, ref, stop)
+		return nil, s.eng.StopContainer(ctx, scope(who), ref, stop)
 	case "restart":
-		return nil, s.eng.RestartContainer(ctx, who.Tenant, ref, stop)
+		return nil, s.eng.RestartContainer(ctx, scope(who), ref, stop)
 	case "kill":
-		return nil, s.eng.KillContainer(ctx, who.Tenant, ref, signalArg(r))
+		return nil, s.eng.KillContainer(ctx, scope(who), ref, signalArg(r))
 	case "wait":
-		code, err := s.eng.WaitContainer(ctx, who.Tenant, ref)
+		code, err := s.eng.WaitContainer(ctx, scope(who), ref)
 		return WaitResult{ExitCode: code}, err
 	default:
 		return nil, &Error{Status: http.StatusNotFound, Kind: KindNotFound,
@@ -242,7 +305,10 @@ func streamLogs(w http.ResponseWriter, r *http.Request, run func(context.Context
 	return streamed, nil
 }
 
-func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, who model.Owner) (any, error) {
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+	if err := s.check(r.Context(), who, policy.OpEventsList, policy.Input{}); err != nil {
+		return nil, err
+	}
 	f := engine.EventFilter{Pod: r.URL.Query().Get("pod"), Type: r.URL.Query().Get("type")}
 	if since := r.URL.Query().Get("since"); since != "" {
 		t, err := time.Parse(time.RFC3339Nano, since)
@@ -260,7 +326,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, who model.
 	}
 	enc := json.NewEncoder(w)
 	err := s.eng.Events(r.Context(), f, func(ev *model.Event) error {
-		if ev.Tenant != who.Tenant {
+		if !who.Admin && ev.Tenant != who.Tenant {
 			return nil
 		}
 		if err := enc.Encode(ev); err != nil {

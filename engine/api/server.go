@@ -13,13 +13,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/podplug/podplug/engine"
-	"github.com/podplug/podplug/engine/model"
+	"github.com/podplug/podplug/policy"
 )
 
 // Version is podplug's version, reported by `podplug version`.
@@ -28,16 +29,35 @@ var Version = "0.1.0-dev"
 // APIVersion is the path prefix of every endpoint.
 const APIVersion = "/v1"
 
+// Options configure a Server.
+type Options struct {
+	// Tenants is the operator's file; nil means only root may connect.
+	Tenants *Tenants
+	// Policy gates every operation; nil allows everything a peer on the
+	// socket asks.
+	Policy *policy.Engine
+	// PolicyDir is where Policy was loaded from, for `policy test`.
+	PolicyDir string
+	Logger    *slog.Logger
+}
+
 // Server serves the engine's API.
 type Server struct {
-	eng *engine.Engine
-	log *slog.Logger
-	mux *http.ServeMux
+	eng     *engine.Engine
+	log     *slog.Logger
+	mux     *http.ServeMux
+	tenants *Tenants
+	policy  *policy.Engine
+	opts    Options
 }
 
 // NewServer returns a server for eng.
-func NewServer(eng *engine.Engine, log *slog.Logger) *Server {
-	s := &Server{eng: eng, log: log, mux: http.NewServeMux()}
+func NewServer(eng *engine.Engine, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{eng: eng, log: opts.Logger, mux: http.NewServeMux(), tenants: opts.Tenants,
+		policy: opts.Policy, opts: opts}
 	s.routes()
 	return s
 }
@@ -50,13 +70,17 @@ func (s *Server) Serve(ctx context.Context, socketPath string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", socketPath, err)
 	}
-	if err := os.Chmod(socketPath, 0o600); err != nil {
+	if err := s.setSocketAccess(socketPath); err != nil {
 		ln.Close()
-		return fmt.Errorf("set permissions of %s: %w", socketPath, err)
+		return err
 	}
+	guarded := &guardedListener{Listener: ln, tenants: func() *Tenants { return s.tenants },
+		reject: func(cred *unix.Ucred) {
+			s.log.Warn("connection rejected: not allowed on the socket", "uid", cred.Uid, "pid", cred.Pid)
+		}}
 	srv := &http.Server{
 		Handler:           s.mux,
-		ConnContext:       withPeer,
+		ConnContext:       s.withPeer,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {
@@ -66,7 +90,7 @@ func (s *Server) Serve(ctx context.Context, socketPath string) error {
 		_ = srv.Shutdown(shutdown)
 		srv.Close()
 	}()
-	err = srv.Serve(ln)
+	err = srv.Serve(guarded)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -75,54 +99,76 @@ func (s *Server) Serve(ctx context.Context, socketPath string) error {
 
 type peerKey struct{}
 
-// withPeer records the connecting process's credentials from SO_PEERCRED.
-func withPeer(ctx context.Context, conn net.Conn) context.Context {
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return ctx
+// setSocketAccess lets only root use the socket without a tenants file.
+// With one, a single socket group owns it with mode 0660; with several
+// groups the mode is 0666 and the listener closes connections of anyone
+// else before reading a request.
+func (s *Server) setSocketAccess(path string) error {
+	mode := os.FileMode(0o600)
+	gid := 0
+	if s.tenants != nil {
+		mode = 0o666
+		if groups := s.tenants.SocketGroups; len(groups) == 1 && len(s.tenants.Tenants) == 0 {
+			if g, err := user.LookupGroup(groups[0]); err == nil {
+				gid, _ = strconv.Atoi(g.Gid)
+				mode = 0o660
+			}
+		}
 	}
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		return ctx
+	if err := os.Chown(path, 0, gid); err != nil {
+		return fmt.Errorf("set owner of %s: %w", path, err)
 	}
-	var cred *unix.Ucred
-	_ = raw.Control(func(fd uintptr) {
-		cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	})
+	if err := os.Chmod(path, mode); err != nil {
+		return fmt.Errorf("set permissions of %s: %w", path, err)
+	}
+	return nil
+}
+
+// withPeer records the connecting process as a subject, from SO_PEERCRED.
+func (s *Server) withPeer(ctx context.Context, conn net.Conn) context.Context {
+	cred, err := peerCred(conn)
 	if err != nil || cred == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, peerKey{}, cred)
+	return context.WithValue(ctx, peerKey{}, resolveSubject(cred, s.tenants))
 }
 
-// subject maps the peer to an owner. Every peer is in the default tenant
-// for now: only root can open the socket.
-func subject(r *http.Request) (model.Owner, bool) {
-	cred, ok := r.Context().Value(peerKey{}).(*unix.Ucred)
-	if !ok {
-		return model.Owner{}, false
+func subjectOf(r *http.Request) (Subject, bool) {
+	who, ok := r.Context().Value(peerKey{}).(Subject)
+	return who, ok
+}
+
+// scope is the tenant scope of the subject's lookups and listings.
+func scope(who Subject) string {
+	if who.Admin {
+		return engine.AllTenants
 	}
-	return model.Owner{UID: cred.Uid}, true
+	return who.Tenant
 }
 
 // handler is an endpoint: it gets the caller and returns a value to encode
 // as JSON, or an error.
-type handler func(w http.ResponseWriter, r *http.Request, who model.Owner) (any, error)
+type handler func(w http.ResponseWriter, r *http.Request, who Subject) (any, error)
 
 func (s *Server) handle(pattern string, h handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		who, ok := subject(r)
+		who, ok := subjectOf(r)
 		if !ok {
 			writeError(w, &Error{Status: http.StatusForbidden, Kind: KindInvalid,
 				Message: "cannot identify the client: connect over the Unix socket"})
 			return
 		}
 		start := time.Now()
-		out, err := h(w, r, who)
+		ctx := engine.WithCaller(r.Context(), who.engineCaller())
+		var out any
+		err := s.checkRoute(ctx, who, pattern)
+		if err == nil {
+			out, err = h(w, r.WithContext(ctx), who)
+		}
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "uid", who.UID,
 			"duration", time.Since(start), "error", err)
 		if err != nil {
-			writeError(w, toError(err))
+			writeError(w, s.toError(err, who))
 			return
 		}
 		if out == streamed {

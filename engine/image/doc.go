@@ -8,6 +8,12 @@
 // mount whose lower directories are the image's layer directories, top-most
 // first, with a writable upper directory per container.
 //
+// Load stores the images of a docker-archive or an OCI layout sent as a tar
+// stream, and Pull fetches one from a registry with go-containerregistry's
+// remote package. Both name a layer by its diff ID, so a layer from an
+// archive, a registry or ImportRootfs is stored once, and both use the
+// digest of the image's config file as its ID, as podman does.
+//
 // Extract unpacks untrusted archives: no entry can create, change or link a
 // file outside the destination directory, whatever names, symlinks and
 // hardlinks the archive contains. OCI whiteout entries become overlay

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // ExtractResult describes the archive that Extract unpacked.
@@ -29,8 +31,8 @@ const blockSize = 512
 
 // Extract unpacks the tar archive read from r into the existing directory
 // dest and returns the digest and size of the uncompressed stream. The
-// archive may be plain or gzip-compressed, which Extract detects from the
-// first bytes.
+// archive may be plain, gzip- or zstd-compressed, which Extract detects
+// from the first bytes.
 //
 // Entry names are cleaned and resolved inside dest: an absolute name, or a
 // name or hardlink target that leaves dest through "..", fails with
@@ -59,6 +61,7 @@ func Extract(ctx context.Context, r io.Reader, dest string) (ExtractResult, erro
 	if err != nil {
 		return ExtractResult{}, err
 	}
+	defer stream.Close()
 	hr := newHashingReader(stream)
 
 	root, err := openRoot(dest)
@@ -135,9 +138,11 @@ var (
 )
 
 // decompress returns the uncompressed tar stream of r. It reads gzip and
-// passes plain tar through. Other compressions fail with ErrInvalidArchive
-// and name the format, instead of failing later on a garbled tar header.
-func decompress(r io.Reader) (io.Reader, error) {
+// zstd and passes plain tar through. Other compressions fail with
+// ErrInvalidArchive and name the format, instead of failing later on a
+// garbled tar header. Closing the stream releases the decoder; it does not
+// close r.
+func decompress(r io.Reader) (io.ReadCloser, error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(len(xzMagic))
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -151,14 +156,40 @@ func decompress(r io.Reader) (io.Reader, error) {
 			return nil, fmt.Errorf("%w: gzip: %w", ErrInvalidArchive, err)
 		}
 		return zr, nil
+	case bytes.HasPrefix(head, zstdMagic):
+		return newZstdReader(br)
 	case bytes.HasPrefix(head, bzip2Magic):
 		return nil, fmt.Errorf("%w: bzip2 compression is not supported", ErrInvalidArchive)
 	case bytes.HasPrefix(head, xzMagic):
 		return nil, fmt.Errorf("%w: xz compression is not supported", ErrInvalidArchive)
-	case bytes.HasPrefix(head, zstdMagic):
-		return nil, fmt.Errorf("%w: zstd compression is not supported", ErrInvalidArchive)
 	}
-	return br, nil
+	return io.NopCloser(br), nil
+}
+
+// maxZstdWindow bounds the memory a zstd frame may ask the decoder for. It
+// is the default decompression limit of zstd(1) (128 MiB in the zstd 1.5.4
+// manual), which frames written without --long or -M stay under.
+const maxZstdWindow = 128 << 20
+
+// zstdReader is a zstd stream whose Close releases the decoder.
+type zstdReader struct {
+	*zstd.Decoder
+}
+
+func (z zstdReader) Close() error {
+	z.Decoder.Close()
+	return nil
+}
+
+// newZstdReader decodes r on the calling goroutine, without the decoder's
+// background workers, so that an abandoned stream leaks nothing.
+func newZstdReader(r io.Reader) (io.ReadCloser, error) {
+	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxWindow(maxZstdWindow))
+	if err != nil {
+		return nil, fmt.Errorf("%w: zstd: %w", ErrInvalidArchive, err)
+	}
+	return zstdReader{zr}, nil
 }
 
 // hashingReader hashes and counts everything read through it and keeps the

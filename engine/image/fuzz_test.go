@@ -67,6 +67,7 @@ func dataBytes(data []byte) int64 {
 	if err != nil {
 		return 0
 	}
+	defer stream.Close()
 	tr := tar.NewReader(stream)
 	var total int64
 	for {

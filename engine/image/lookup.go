@@ -33,29 +33,55 @@ func (s *Store) Lookup(ref string) (*model.Image, error) {
 	return img, nil
 }
 
+// Resolve finds the image that ref names, as Lookup does, and also returns
+// the stored name that ref matched, or "" when ref matched the image's ID.
+func (s *Store) Resolve(ref string) (*model.Image, string, error) {
+	var img *model.Image
+	var name string
+	err := s.db.View(func(tx *store.Tx) error {
+		var err error
+		img, name, err = resolve(tx, ref)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return img, name, nil
+}
+
 // lookup is Lookup inside the transaction tx.
 func lookup(tx *store.Tx, ref string) (*model.Image, error) {
+	img, _, err := resolve(tx, ref)
+	return img, err
+}
+
+// resolve is Resolve inside the transaction tx.
+func resolve(tx *store.Tx, ref string) (*model.Image, string, error) {
 	if ref == "" {
-		return nil, notFound(ref)
+		return nil, "", notFound(ref)
 	}
 	for _, name := range candidateNames(ref) {
 		img, err := tx.LookupImage(name)
 		if err == nil {
-			return checkImage(img)
+			img, err = checkImage(img)
+			return img, name, err
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+			return nil, "", err
 		}
 	}
 
+	// Every stored name contains a '/', and every candidate name with one
+	// was tried above, so this matches an ID or an ID prefix only.
 	img, err := tx.LookupImage(ref)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound(ref)
+		return nil, "", notFound(ref)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return checkImage(img)
+	img, err = checkImage(img)
+	return img, "", err
 }
 
 func notFound(ref string) error {
@@ -131,6 +157,31 @@ func (s *Store) Tag(ref, newName string) error {
 		}
 		return nil
 	})
+}
+
+// Untag removes name, a name as the image store keeps it (Resolve returns
+// one), from the image that has it, and returns the updated image. The
+// image and its layers stay, even when it has no name left. It fails with
+// an error wrapping store.ErrNotFound when no image has name.
+func (s *Store) Untag(name string) (*model.Image, error) {
+	var img *model.Image
+	err := s.db.Update(func(tx *store.Tx) error {
+		var err error
+		img, err = tx.LookupImage(name)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(img.Names, name)) {
+			return fmt.Errorf("untag image: name %q: %w", name, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("untag image %q: %w", name, err)
+		}
+		img.Names = slices.DeleteFunc(img.Names, func(n string) bool { return n == name })
+		return tx.PutImage(img)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("untagged image", "image", img.ID, "name", name)
+	return img, nil
 }
 
 // Remove deletes the image that ref names, as Lookup finds it, with all its

@@ -60,11 +60,23 @@ func (r reference) String() string {
 // empty, contains whitespace or has uppercase letters in its repository,
 // fails with ErrInvalidName.
 func NormalizeName(name string) (string, error) {
+	return normalizeWithDomain(name, localDomain)
+}
+
+// normalizeDockerName is NormalizeName for names that Docker wrote, such as
+// the RepoTags of a `docker save` archive: Docker means docker.io when a
+// name has no registry host, so "busybox" becomes
+// "docker.io/library/busybox:latest".
+func normalizeDockerName(name string) (string, error) {
+	return normalizeWithDomain(name, dockerDomain)
+}
+
+func normalizeWithDomain(name, domain string) (string, error) {
 	ref, err := parseReference(name)
 	if err != nil {
 		return "", err
 	}
-	normalized, repositoryLength := normalize(ref, localDomain)
+	normalized, repositoryLength := normalize(ref, domain)
 	if repositoryLength > maxRepositoryLength {
 		return "", fmt.Errorf("%w %q: repository is %d characters long with its registry "+
 			"host, the maximum is %d", ErrInvalidName, name, repositoryLength, maxRepositoryLength)

@@ -55,6 +55,39 @@ func (r *rootDir) openDir(rel string) (int, error) {
 	return -1, &os.PathError{Op: "openat2", Path: rel, Err: unix.EAGAIN}
 }
 
+// openFile opens the regular file rel for reading. Unlike openDir it
+// follows no symlink at all (RESOLVE_NO_SYMLINKS), and it rejects anything
+// but a regular file.
+func (r *rootDir) openFile(rel string) (*os.File, error) {
+	openHow := unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	var fd int
+	var err error
+	for range maxResolveRetries {
+		fd, err = unix.Openat2(r.fd, rel, &openHow)
+		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "openat2", Path: rel, Err: err}
+	}
+
+	f := os.NewFile(uintptr(fd), rel)
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file", rel)
+	}
+	return f, nil
+}
+
 // mkdirAll opens the directory rel like openDir, first creating the missing
 // directories on the way with mode 0755.
 func (r *rootDir) mkdirAll(rel string) (int, error) {

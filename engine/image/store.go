@@ -76,7 +76,7 @@ func (s *Store) layerDir(hexDigest string) string {
 	return filepath.Join(s.layersDir(), hexDigest)
 }
 
-// ImportRootfs imports the tar archive read from r, plain or gzip, as a
+// ImportRootfs imports the tar archive read from r, plain, gzip or zstd, as a
 // single-layer image with config cfg, named name after NormalizeName. An
 // empty name imports the image without a name. The layer is stored once:
 // importing an archive whose digest is present reuses that layer, and
@@ -172,27 +172,47 @@ func newImage(
 }
 
 // addImage moves the extracted layers in tmpDirs, keyed by digest, into
-// place and writes img, merging its names into an existing image with the
-// same ID. Layers that are present already are kept and their temporary
-// copies left to the caller. If writing the record fails, the layers that
-// addImage moved into place are removed again.
+// place and writes img, as addImages does.
 func (s *Store) addImage(img *model.Image, tmpDirs map[string]string) (*model.Image, error) {
+	stored, err := s.addImages([]*model.Image{img}, tmpDirs)
+	if err != nil {
+		return nil, err
+	}
+	return stored[0], nil
+}
+
+// errLayerRemoved is returned by addImages when a layer that is missing
+// from tmpDirs, because the caller found it in the store, is gone: Remove
+// deleted it in between.
+var errLayerRemoved = errors.New("layer removed while the image was being stored")
+
+// addImages moves the extracted layers in tmpDirs, keyed by digest, into
+// place and writes images in one transaction, merging the names of each
+// into an existing image with the same ID. Layers that are present already
+// are kept and their temporary copies left to the caller. If writing the
+// records fails, the layers that addImages moved into place are removed
+// again.
+func (s *Store) addImages(images []*model.Image, tmpDirs map[string]string) (
+	[]*model.Image, error,
+) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
 	var placed []string
-	for _, digest := range img.Layers {
-		moved, err := s.placeLayer(digest, tmpDirs[digest])
-		if err != nil {
-			s.removeLayers(placed)
-			return nil, err
-		}
-		if moved {
-			placed = append(placed, digest)
+	for _, img := range images {
+		for _, digest := range img.Layers {
+			moved, err := s.placeLayer(digest, tmpDirs[digest])
+			if err != nil {
+				s.removeLayers(placed)
+				return nil, err
+			}
+			if moved {
+				placed = append(placed, digest)
+			}
 		}
 	}
 
-	stored, err := s.putImage(img)
+	stored, err := s.putImages(images)
 	if err != nil {
 		s.removeLayers(placed)
 		return nil, err
@@ -201,7 +221,8 @@ func (s *Store) addImage(img *model.Image, tmpDirs map[string]string) (*model.Im
 }
 
 // placeLayer renames tmp to the directory of the layer digest, unless that
-// directory exists, and reports whether it did.
+// directory exists, and reports whether it did. An empty tmp means the
+// caller found the layer present, and its absence is errLayerRemoved.
 func (s *Store) placeLayer(digest, tmp string) (bool, error) {
 	hexDigest, err := layerHex(digest)
 	if err != nil {
@@ -216,31 +237,48 @@ func (s *Store) placeLayer(digest, tmp string) (bool, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return false, fmt.Errorf("layer %s: %w", digest, err)
 	}
+	if tmp == "" {
+		return false, fmt.Errorf("layer %s: %w", digest, errLayerRemoved)
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return false, fmt.Errorf("store layer %s: %w", digest, err)
 	}
 	return true, nil
 }
 
-// putImage writes img, or adds its names to the image with its ID, and
-// returns the stored record.
-func (s *Store) putImage(img *model.Image) (*model.Image, error) {
-	var stored *model.Image
+// putImages writes images, or adds the names of each to the image with its
+// ID, in one transaction, and returns the stored records.
+func (s *Store) putImages(images []*model.Image) ([]*model.Image, error) {
+	var stored []*model.Image
 	err := s.db.Update(func(tx *store.Tx) error {
-		stored = img
-		existing, err := tx.GetImage(img.ID)
-		if err == nil {
-			existing.Names = mergeNames(existing.Names, img.Names)
-			stored = existing
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
+		stored = stored[:0]
+		for _, img := range images {
+			merged, err := putImage(tx, img)
+			if err != nil {
+				return fmt.Errorf("write image record %s: %w", img.ID, err)
+			}
+			stored = append(stored, merged)
 		}
-		return tx.PutImage(stored)
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("write image record %s: %w", img.ID, err)
+		return nil, err
 	}
 	return stored, nil
+}
+
+// putImage writes img in tx, or adds its names to the image with its ID,
+// and returns the stored record.
+func putImage(tx *store.Tx, img *model.Image) (*model.Image, error) {
+	stored := img
+	existing, err := tx.GetImage(img.ID)
+	if err == nil {
+		existing.Names = mergeNames(existing.Names, img.Names)
+		stored = existing
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return stored, tx.PutImage(stored)
 }
 
 // mergeNames returns names followed by the elements of add it lacks.
@@ -268,10 +306,19 @@ func layerHex(digest string) (string, error) {
 // order of overlayfs's lowerdir option. img must come from Lookup or
 // ImportRootfs, which check that each layer is a sha256 digest and so
 // names a directory below root/layers.
+//
+// A layer that an image lists more than once, such as an empty layer
+// written for several build steps, appears once, at its top-most place.
+// overlayfs rejects a lower directory given twice, and the top-most copy
+// hides the lower ones anyway, because identical layers have the same
+// paths.
 func (s *Store) LayerDirs(img *model.Image) []string {
 	dirs := make([]string, 0, len(img.Layers))
 	for _, digest := range slices.Backward(img.Layers) {
-		dirs = append(dirs, s.layerDir(strings.TrimPrefix(digest, "sha256:")))
+		dir := s.layerDir(strings.TrimPrefix(digest, "sha256:"))
+		if !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
 	}
 	return dirs
 }

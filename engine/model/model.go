@@ -157,6 +157,17 @@ type Container struct {
 	// InitMode is InitOnce or InitAlways for init containers, empty otherwise.
 	InitMode string        `json:"initMode,omitempty"`
 	Restart  RestartPolicy `json:"restart"`
+	// Privileged gives the container every capability in the daemon's
+	// bounding set and every host device, and leaves no kernel path masked
+	// or read-only.
+	Privileged bool `json:"privileged,omitempty"`
+	// CapAdd and CapDrop change podman's default capabilities. Names are
+	// stored as CAP_X; ALL stands for every capability.
+	CapAdd  []string `json:"capAdd,omitempty"`
+	CapDrop []string `json:"capDrop,omitempty"`
+	// ReadOnlyRootfs mounts the root file system read-only; volumes and
+	// tmpfs mounts stay writable unless marked read-only.
+	ReadOnlyRootfs bool `json:"readOnlyRootfs,omitempty"`
 	// StopSignal is a signal number; StopTimeout is in seconds.
 	StopSignal  int       `json:"stopSignal"`
 	StopTimeout uint      `json:"stopTimeout"`

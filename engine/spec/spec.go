@@ -6,10 +6,13 @@ package spec
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"go.podman.io/common/pkg/capabilities"
 	"go.podman.io/common/pkg/config"
 	"golang.org/x/sys/unix"
 
@@ -42,34 +45,48 @@ type Options struct {
 	AdditionalGids []uint32
 }
 
-// Generate returns the OCI spec for one container.
+// Generate returns the OCI spec for one container. A privileged container
+// gets every capability of the daemon's bounding set (less CapDrop), every
+// host device, writable /sys and /sys/fs/cgroup, and no masked or read-only
+// paths, as podman's --privileged does.
 func Generate(o Options) (*specs.Spec, error) {
 	c := o.Container
 	if len(c.Command) == 0 {
 		return nil, fmt.Errorf("container %s: no command: give one after the image", c.Name)
 	}
+	caps, err := capabilitySet(c)
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", c.Name, err)
+	}
 	s := &specs.Spec{
 		Version: specs.Version,
-		Root:    &specs.Root{Path: o.Rootfs, Readonly: o.ReadOnly},
+		Root:    &specs.Root{Path: o.Rootfs, Readonly: o.ReadOnly || c.ReadOnlyRootfs},
 		Process: &specs.Process{
 			Args:         append([]string(nil), c.Command...),
 			Env:          environment(c.Env),
 			Cwd:          workDir(c.WorkDir),
 			User:         specs.User{UID: o.UID, GID: o.GID, AdditionalGids: o.AdditionalGids},
-			Capabilities: capabilities(),
+			Capabilities: caps,
 			Rlimits:      rlimits(),
 		},
 		Hostname: o.Hostname,
-		Mounts:   append(defaultMounts(), userMounts(c.Mounts)...),
+		Mounts:   append(defaultMounts(c.Privileged), userMounts(c.Mounts)...),
 		Linux: &specs.Linux{
-			CgroupsPath:   o.CgroupsPath,
-			Namespaces:    namespaces(o),
-			MaskedPaths:   config.DefaultMaskedPaths(),
-			ReadonlyPaths: append([]string(nil), config.DefaultReadOnlyPaths...),
+			CgroupsPath: o.CgroupsPath,
+			Namespaces:  namespaces(o),
 			Resources: &specs.LinuxResources{
 				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
 			},
 		},
+	}
+	if c.Privileged {
+		s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
+		if s.Linux.Devices, err = hostDevices(); err != nil {
+			return nil, fmt.Errorf("container %s: list host devices: %w", c.Name, err)
+		}
+	} else {
+		s.Linux.MaskedPaths = config.DefaultMaskedPaths()
+		s.Linux.ReadonlyPaths = append([]string(nil), config.DefaultReadOnlyPaths...)
 	}
 	s.Mounts = append(s.Mounts, o.ExtraMounts...)
 	if len(c.Labels) > 0 {
@@ -137,13 +154,84 @@ func workDir(dir string) string {
 	return filepath.Clean(dir)
 }
 
-func capabilities() *specs.LinuxCapabilities {
-	caps := append([]string(nil), config.DefaultCapabilities...)
+// capabilitySet applies CapAdd and CapDrop to podman's default set, or to
+// the daemon's bounding set for a privileged container, and uses the result
+// as the bounding, effective and permitted sets.
+func capabilitySet(c *model.Container) (*specs.LinuxCapabilities, error) {
+	base := config.DefaultCapabilities
+	add := c.CapAdd
+	if c.Privileged {
+		bounding, err := capabilities.BoundingSet()
+		if err != nil {
+			return nil, fmt.Errorf("read the bounding set: %w", err)
+		}
+		base, add = bounding, nil
+	}
+	caps, err := capabilities.MergeCapabilities(base, add, c.CapDrop)
+	if err != nil {
+		return nil, err
+	}
 	return &specs.LinuxCapabilities{
 		Bounding:  caps,
 		Effective: append([]string(nil), caps...),
 		Permitted: append([]string(nil), caps...),
+	}, nil
+}
+
+// containerOwnDev lists the directories under /dev that every container
+// gets its own of, so a privileged container does not copy the host's.
+var containerOwnDev = map[string]bool{
+	"/dev/pts": true, "/dev/shm": true, "/dev/mqueue": true, "/dev/fd": true,
+}
+
+// hostDevices lists the host's character and block devices. runc creates
+// each one in the container's /dev; /dev/ptmx and /dev/console are left to
+// runc's own setup.
+func hostDevices() ([]specs.LinuxDevice, error) {
+	var out []specs.LinuxDevice
+	err := filepath.WalkDir("/dev", func(path string, entry fs.DirEntry, err error) error {
+		if err != nil && path == "/dev" {
+			return err
+		}
+		if err != nil {
+			return nil // removed while /dev was read
+		}
+		if entry.IsDir() && containerOwnDev[path] {
+			return filepath.SkipDir
+		}
+		if path == "/dev/ptmx" || path == "/dev/console" {
+			return nil
+		}
+		if dev, ok := deviceAt(path); ok {
+			out = append(out, dev)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// deviceAt describes the device node at path; ok is false for anything else,
+// including a node removed since /dev was read.
+func deviceAt(path string) (dev specs.LinuxDevice, ok bool) {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return dev, false
 	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFCHR:
+		dev.Type = "c"
+	case unix.S_IFBLK:
+		dev.Type = "b"
+	default:
+		return dev, false
+	}
+	mode := os.FileMode(st.Mode & 0o777)
+	uid, gid := st.Uid, st.Gid
+	dev.Path = path
+	dev.Major = int64(unix.Major(st.Rdev))
+	dev.Minor = int64(unix.Minor(st.Rdev))
+	dev.FileMode, dev.UID, dev.GID = &mode, &uid, &gid
+	return dev, true
 }
 
 // rlimits gives containers podman's root defaults for open files and
@@ -169,7 +257,13 @@ func rlimits() []specs.POSIXRlimit {
 	return out
 }
 
-func defaultMounts() []specs.Mount {
+// defaultMounts returns the kernel file systems of every container; /sys
+// and /sys/fs/cgroup are writable only in a privileged one.
+func defaultMounts(privileged bool) []specs.Mount {
+	sysMode := "ro"
+	if privileged {
+		sysMode = "rw"
+	}
 	return []specs.Mount{
 		{Destination: "/proc", Type: "proc", Source: "proc",
 			Options: []string{"nosuid", "noexec", "nodev"}},
@@ -182,9 +276,9 @@ func defaultMounts() []specs.Mount {
 		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue",
 			Options: []string{"nosuid", "noexec", "nodev"}},
 		{Destination: "/sys", Type: "sysfs", Source: "sysfs",
-			Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+			Options: []string{"nosuid", "noexec", "nodev", sysMode}},
 		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup",
-			Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
+			Options: []string{"nosuid", "noexec", "nodev", "relatime", sysMode}},
 	}
 }
 
