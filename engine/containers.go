@@ -333,6 +333,8 @@ func (e *Engine) removeContainerLocked(ctx context.Context, pod *model.Pod, c *m
 // removeContainerFiles deletes everything a container has outside the
 // store: runc's record, its root file system, bundle and logs.
 func (e *Engine) removeContainerFiles(ctx context.Context, c *model.Container) error {
+	unlock := e.ctrLocks.lock(c.ID)
+	defer unlock()
 	if err := e.rt.Delete(ctx, c.ID, true); err != nil {
 		return fmt.Errorf("remove container %s: %w", c.Name, err)
 	}

@@ -46,8 +46,11 @@ func (e *Engine) onExit(id string) {
 		e.log.Error("record container exit", "container", c.Name, "error", err)
 		return
 	}
-	e.releaseRuntime(c)
+	// Waiters learn of the exit before the cleanup: runc delete alone takes
+	// about 100 ms, and anything that touches the container next (a start,
+	// a removal) takes its lock and so waits for the cleanup to finish.
 	e.exits.notify(id)
+	e.releaseRuntime(c)
 	unlock()
 
 	pod, _, _ := e.podAndContainers(c.PodID)

@@ -10,6 +10,7 @@ import (
 	"github.com/podplug/podplug/engine/cgroups"
 	"github.com/podplug/podplug/engine/graph"
 	"github.com/podplug/podplug/engine/model"
+	"github.com/podplug/podplug/store"
 )
 
 // startLimit bounds how many containers of one pod are created at once.
@@ -287,36 +288,72 @@ func inState(states ...model.ContainerState) func(*model.Container) bool {
 // PausePod freezes every running container of the pod.
 func (e *Engine) PausePod(ctx context.Context, tenant, ref string) error {
 	return e.withPod(tenant, ref, func(pod *model.Pod, ctrs []*model.Container) error {
-		errs := fanOut(ctrs, inState(model.StateRunning), func(c *model.Container) error {
-			return e.setPaused(ctx, c, true)
-		})
+		err := e.setPodPaused(ctx, pod, ctrs, true)
 		e.emit(podEvent(pod, "pause"))
-		return partial("pod pause", pod.Name, errs)
+		return err
 	})
 }
 
 // UnpausePod thaws every paused container of the pod.
 func (e *Engine) UnpausePod(ctx context.Context, tenant, ref string) error {
 	return e.withPod(tenant, ref, func(pod *model.Pod, ctrs []*model.Container) error {
-		errs := fanOut(ctrs, inState(model.StatePaused), func(c *model.Container) error {
-			return e.setPaused(ctx, c, false)
-		})
+		err := e.setPodPaused(ctx, pod, ctrs, false)
 		e.emit(podEvent(pod, "unpause"))
-		return partial("pod unpause", pod.Name, errs)
+		return err
 	})
 }
 
-func (e *Engine) setPaused(ctx context.Context, c *model.Container, pause bool) error {
-	unlock := e.ctrLocks.lock(c.ID)
-	defer unlock()
-	op, state, run := "unpause", model.StateRunning, e.rt.Resume
+// setPodPaused freezes or thaws every container in the matching state, in
+// parallel, by writing each container's freezer cgroup directly (what runc
+// pause does, without a runc process per container; runc is the fallback),
+// then records the new states in one transaction.
+func (e *Engine) setPodPaused(ctx context.Context, pod *model.Pod, ctrs []*model.Container, pause bool) error {
+	op, from, to := "pod unpause", model.StatePaused, model.StateRunning
 	if pause {
-		op, state, run = "pause", model.StatePaused, e.rt.Pause
+		op, from, to = "pod pause", model.StateRunning, model.StatePaused
+	}
+	var mu sync.Mutex
+	var changed []string
+	errs := fanOut(ctrs, inState(from), func(c *model.Container) error {
+		if err := e.freeze(ctx, pod, c, pause); err != nil {
+			return err
+		}
+		mu.Lock()
+		changed = append(changed, c.ID)
+		mu.Unlock()
+		return nil
+	})
+	err := e.db.Update(func(tx *store.Tx) error {
+		for _, id := range changed {
+			c, err := tx.GetContainer(id)
+			if err != nil || c.Status.State != from {
+				continue // exited meanwhile
+			}
+			c.Status.State = to
+			if err := tx.PutContainer(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s: record states: %w", op, pod.Name, err)
+	}
+	return partial(op, pod.Name, errs)
+}
+
+func (e *Engine) freeze(ctx context.Context, pod *model.Pod, c *model.Container, pause bool) error {
+	if err := cgroups.Freeze(pod.CgroupParent+"/"+c.ID, pause); err == nil {
+		return nil
+	}
+	run, op := e.rt.Resume, "unpause"
+	if pause {
+		run, op = e.rt.Pause, "pause"
 	}
 	if err := run(ctx, c.ID); err != nil {
 		return fmt.Errorf("%s container %s: %w", op, c.Name, err)
 	}
-	return e.updateContainer(c.ID, func(c *model.Container) { c.Status.State = state })
+	return nil
 }
 
 // KillPod sends a signal to every running or paused container of the pod.
@@ -350,7 +387,7 @@ func (e *Engine) kill(ctx context.Context, c *model.Container, sig syscall.Signa
 			return err
 		}
 	}
-	if err := e.rt.Kill(ctx, c.ID, sig, all); err != nil {
+	if err := e.sendSignal(ctx, c, sig, all); err != nil {
 		return fmt.Errorf("kill container %s: %w", c.Name, err)
 	}
 	return nil

@@ -368,7 +368,7 @@ func (e *Engine) stopContainer(ctx context.Context, pod *model.Pod, c *model.Con
 // signal sends sig and, for a paused container, thaws it so the signal is
 // delivered.
 func (e *Engine) signal(ctx context.Context, c *model.Container, sig syscall.Signal, all, paused bool) error {
-	err := e.rt.Kill(ctx, c.ID, sig, all)
+	err := e.sendSignal(ctx, c, sig, all)
 	if errors.Is(err, oci.ErrNotRunning) || errors.Is(err, oci.ErrNotFound) {
 		e.onExit(c.ID)
 		return nil

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -135,4 +137,44 @@ func write(file, value string) error {
 		return fmt.Errorf("set cgroup limit %s=%s: %w", file, value, err)
 	}
 	return nil
+}
+
+// freezeWait bounds how long Freeze waits for the kernel to finish
+// freezing a cgroup's tasks.
+const freezeWait = 5 * time.Second
+
+// Freeze freezes (or thaws) every process in the cgroup at path, as runc
+// pause and resume do, by writing the freezer directly: cgroup v1's
+// freezer.state or v2's cgroup.freeze. It waits until the kernel reports
+// the new state.
+func Freeze(path string, frozen bool) error {
+	if IsV2() {
+		value := "0"
+		if frozen {
+			value = "1"
+		}
+		return write(filepath.Join(Root, path, "cgroup.freeze"), value)
+	}
+	state := "THAWED"
+	if frozen {
+		state = "FROZEN"
+	}
+	file := filepath.Join(Root, "freezer", path, "freezer.state")
+	deadline := time.Now().Add(freezeWait)
+	for {
+		if err := write(file, state); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", file, err)
+		}
+		if strings.TrimSpace(string(data)) == state {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup %s: still %s after %s", path, strings.TrimSpace(string(data)), freezeWait)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
