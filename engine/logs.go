@@ -98,8 +98,11 @@ type logReader struct {
 	c      *model.Container
 	file   *os.File
 	reader *bufio.Reader
-	// partial collects a line conmon split into P records.
-	partial strings.Builder
+	// partial collects a line conmon split into P records; partialTime and
+	// partialStream are those of its first record.
+	partial       strings.Builder
+	partialTime   time.Time
+	partialStream string
 }
 
 func (e *Engine) streamLogs(ctx context.Context, ctrs []*model.Container, follow bool, fn func(LogEntry) error) error {
@@ -115,6 +118,9 @@ func (e *Engine) streamLogs(ctx context.Context, ctrs []*model.Container, follow
 		readers = append(readers, &logReader{c: c})
 	}
 	if err := e.drainLogs(readers, fn); err != nil || !follow {
+		if err == nil {
+			err = flushPartial(readers, fn)
+		}
 		return err
 	}
 	ticker := time.NewTicker(logPollInterval)
@@ -130,9 +136,26 @@ func (e *Engine) streamLogs(ctx context.Context, ctrs []*model.Container, follow
 			return err
 		}
 		if !running {
-			return nil
+			return flushPartial(readers, fn)
 		}
 	}
+}
+
+// flushPartial sends output that ended without a newline: conmon records
+// it as a partial line that no full line completes.
+func flushPartial(readers []*logReader, fn func(LogEntry) error) error {
+	for _, r := range readers {
+		if r.partial.Len() == 0 {
+			continue
+		}
+		entry := LogEntry{Time: r.partialTime, Stream: r.partialStream, Container: r.c.Name,
+			Line: r.partial.String()}
+		r.partial.Reset()
+		if err := fn(entry); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *Engine) anyRunning(ctrs []*model.Container) bool {
@@ -209,6 +232,10 @@ func (r *logReader) parse(record string) (LogEntry, bool) {
 		content = parts[3]
 	}
 	if parts[2] == "P" {
+		if r.partial.Len() == 0 {
+			r.partialTime, _ = time.Parse(time.RFC3339Nano, parts[0])
+			r.partialStream = parts[1]
+		}
 		r.partial.WriteString(content)
 		return LogEntry{}, false
 	}

@@ -80,8 +80,13 @@ func (e *Engine) runPreStart(ctx context.Context, pod *model.Pod, c *model.Conta
 		return fmt.Errorf("pre-start plugins: %w", err)
 	}
 	applyChanges(s, changes)
-	if changes != nil && len(changes.Labels) > 0 {
-		return e.updateContainer(c.ID, func(c *model.Container) { c.Status.PluginLabels = changes.Labels })
+	var labels map[string]string
+	if changes != nil {
+		labels = changes.Labels
+	}
+	// Labels of an earlier start are cleared when no plugin sets any now.
+	if len(labels) > 0 || len(c.Status.PluginLabels) > 0 {
+		return e.updateContainer(c.ID, func(c *model.Container) { c.Status.PluginLabels = labels })
 	}
 	return nil
 }

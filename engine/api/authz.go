@@ -57,7 +57,13 @@ func (s *Server) recordDenial(who Subject, op string, target *policy.Target, d p
 	for i, r := range d.Reasons {
 		attrs[fmt.Sprintf("reason%d", i+1)] = r.Code + ": " + r.Message
 	}
-	ev := &model.Event{Type: "policy", Action: "deny", Tenant: who.Tenant, Time: time.Now(),
+	tenant := who.Tenant
+	if d.Hidden() && target != nil {
+		// The target is another tenant's: an event in the caller's tenant
+		// would show the caller its name and ID, so only admins see it.
+		tenant = ""
+	}
+	ev := &model.Event{Type: "policy", Action: "deny", Tenant: tenant, Time: time.Now(),
 		Attributes: attrs}
 	if target != nil {
 		ev.Name, ev.ID = target.Name, target.ID
@@ -65,17 +71,9 @@ func (s *Server) recordDenial(who Subject, op string, target *policy.Target, d p
 	s.eng.Record(ev)
 }
 
-// gatePod resolves ref to a pod in who's scope and checks op on it. For a
-// non-admin a pod of another tenant is evaluated too, so the decision log
-// shows the attempt, and both that and a missing pod get the same reply.
+// gatePod resolves ref to a pod in who's scope and checks op on it.
 func (s *Server) gatePod(ctx context.Context, who Subject, op, ref string, req *policy.Request) error {
-	pod, err := s.eng.LookupPod(scope(who), ref)
-	if errors.Is(err, store.ErrNotFound) && !who.Admin {
-		if other, otherErr := s.eng.LookupPod(engine.AllTenants, ref); otherErr == nil {
-			_ = s.check(ctx, who, op, policy.Input{Target: podTarget(other, ""), Request: req})
-		}
-		return hiddenError("pod", ref)
-	}
+	pod, err := s.scopedPod(ctx, who, op, ref, req)
 	if err != nil {
 		return err
 	}
@@ -84,6 +82,21 @@ func (s *Server) gatePod(ctx context.Context, who Subject, op, ref string, req *
 		state = info
 	}
 	return s.check(ctx, who, op, policy.Input{Target: podTarget(pod, state), Request: req})
+}
+
+// scopedPod resolves ref to a pod in who's scope without checking op on it.
+// For a non-admin a pod of another tenant is evaluated for op, so the
+// decision log shows the attempt, and both that and a missing pod get the
+// same reply.
+func (s *Server) scopedPod(ctx context.Context, who Subject, op, ref string, req *policy.Request) (*model.Pod, error) {
+	pod, err := s.eng.LookupPod(scope(who), ref)
+	if errors.Is(err, store.ErrNotFound) && !who.Admin {
+		if other, otherErr := s.eng.LookupPod(engine.AllTenants, ref); otherErr == nil {
+			_ = s.check(ctx, who, op, policy.Input{Target: podTarget(other, ""), Request: req})
+		}
+		return nil, hiddenError("pod", ref)
+	}
+	return pod, err
 }
 
 // gateContainer is gatePod for containers.

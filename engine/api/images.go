@@ -61,18 +61,18 @@ type PullRequest struct {
 // loadImages stores the images of the archive in the request body. The
 // body is read to its end before the first progress line, so the reply
 // does not need a full-duplex connection.
-func (s *Server) loadImages(w http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
-	stream := &imageStream{w: w}
+func (s *Server) loadImages(w http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+	stream := s.newImageStream(w, who)
 	images, err := s.eng.LoadImages(r.Context(), r.Body, stream.progress)
 	return stream.finish(images, err)
 }
 
-func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
+func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 	var req PullRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	stream := &imageStream{w: w}
+	stream := s.newImageStream(w, who)
 	opts := image.PullOptions{Insecure: !req.TLSVerify, Progress: stream.progress}
 	img, err := s.eng.PullImage(r.Context(), req.Ref, opts)
 	if err != nil {
@@ -88,6 +88,14 @@ type imageStream struct {
 	w       http.ResponseWriter
 	enc     *json.Encoder
 	started bool
+	// classify turns an error into the reply for the caller, as the
+	// server does for ordinary replies.
+	classify func(error) *Error
+}
+
+func (s *Server) newImageStream(w http.ResponseWriter, who Subject) *imageStream {
+	classify := func(err error) *Error { return s.toError(err, who) }
+	return &imageStream{w: w, classify: classify}
 }
 
 func (st *imageStream) progress(p image.Progress) {
@@ -100,7 +108,7 @@ func (st *imageStream) finish(images []*model.Image, err error) (any, error) {
 		return nil, err
 	}
 	if err != nil {
-		st.write(ImageMessage{Error: toError(err)})
+		st.write(ImageMessage{Error: st.classify(err)})
 		return streamed, nil
 	}
 	st.write(ImageMessage{Images: images})

@@ -183,16 +183,18 @@ func (s *Server) containerRoutes() {
 			return nil, err
 		}
 		spec.Owner = who.Owner()
-		if err := s.gatePod(r.Context(), who, policy.OpContainerCreate, spec.Pod, nil); err != nil {
+		// One decision with the pod as target and the full spec: a first
+		// decision on the target alone would lack the spec and the usage
+		// that quota policies require.
+		pod, err := s.scopedPod(r.Context(), who, policy.OpContainerCreate, spec.Pod, nil)
+		if err != nil {
 			return nil, err
 		}
-		in := policy.Input{Spec: &policy.Spec{Containers: []policy.ContainerSpec{containerSpecInput(spec)}},
+		in := policy.Input{Target: podTarget(pod, ""),
+			Spec: &policy.Spec{Containers: []policy.ContainerSpec{containerSpecInput(spec)},
+				Pod: policy.PodSpec{Name: pod.Name, Labels: pod.Labels, Network: pod.Network,
+					Share: pod.Share, CPUs: pod.CPUs, MemoryBytes: pod.MemoryBytes}},
 			Context: s.usage(who), Request: &policy.Request{Image: spec.Image}}
-		if pod, err := s.eng.LookupPod(scope(who), spec.Pod); err == nil {
-			in.Target = podTarget(pod, "")
-			in.Spec.Pod = policy.PodSpec{Name: pod.Name, Labels: pod.Labels, Network: pod.Network,
-				Share: pod.Share, CPUs: pod.CPUs, MemoryBytes: pod.MemoryBytes}
-		}
 		if err := s.check(r.Context(), who, policy.OpContainerCreate, in); err != nil {
 			return nil, err
 		}

@@ -76,6 +76,28 @@ type Pod struct {
 	// Removing is set while `pod rm` runs, so a daemon that crashed in the
 	// middle finishes the removal when it starts again.
 	Removing bool `json:"removing,omitempty"`
+	// IDMap, when set, runs the pod's containers in a user namespace that
+	// maps container ids 0 to Size-1 onto the host range it gives. It is
+	// fixed when the pod is created.
+	IDMap *IDMap `json:"idMap,omitempty"`
+}
+
+// IDMap maps container uids and gids 0 to Size-1 onto host uids starting at
+// HostUID and host gids starting at HostGID.
+type IDMap struct {
+	HostUID uint32 `json:"hostUid"`
+	HostGID uint32 `json:"hostGid"`
+	Size    uint32 `json:"size"`
+}
+
+// Overlaps reports whether m and other share a host uid or a host gid.
+func (m IDMap) Overlaps(other IDMap) bool {
+	return rangesOverlap(m.HostUID, m.Size, other.HostUID, other.Size) ||
+		rangesOverlap(m.HostGID, m.Size, other.HostGID, other.Size)
+}
+
+func rangesOverlap(a, aSize, b, bSize uint32) bool {
+	return uint64(a) < uint64(b)+uint64(bSize) && uint64(b) < uint64(a)+uint64(aSize)
 }
 
 // Shares reports whether the pod's containers share namespace ns.
