@@ -98,7 +98,7 @@ func (e *Engine) buildContainer(pod *model.Pod, img *model.Image, spec Container
 	if err := applyImageDefaults(c, img.Config, spec); err != nil {
 		return nil, err
 	}
-	if err := e.applyRunOptions(c, spec); err != nil {
+	if err := e.applyRunOptions(c, spec, pod.IDMap); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -150,7 +150,7 @@ func applyImageDefaults(c *model.Container, cfg model.ImageConfig, spec Containe
 	return nil
 }
 
-func (e *Engine) applyRunOptions(c *model.Container, spec ContainerSpec) error {
+func (e *Engine) applyRunOptions(c *model.Container, spec ContainerSpec, ids *model.IDMap) error {
 	switch spec.InitMode {
 	case "", model.InitOnce, model.InitAlways:
 	default:
@@ -180,7 +180,7 @@ func (e *Engine) applyRunOptions(c *model.Container, spec ContainerSpec) error {
 		if err != nil {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
-		if err := e.checkVolumeSource(&m); err != nil {
+		if err := e.checkVolumeSource(&m, ids); err != nil {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
 		c.Mounts = append(c.Mounts, m)
@@ -195,8 +195,9 @@ func (e *Engine) applyRunOptions(c *model.Container, spec ContainerSpec) error {
 }
 
 // checkVolumeSource requires host paths to exist and points named volumes
-// at their directory under the engine's root, created on first use.
-func (e *Engine) checkVolumeSource(m *model.Mount) error {
+// at their directory under the engine's root, created on first use and then
+// owned by the root of ids, the pod's id map, if set.
+func (e *Engine) checkVolumeSource(m *model.Mount, ids *model.IDMap) error {
 	if filepath.IsAbs(m.Source) {
 		if _, err := os.Stat(m.Source); err != nil {
 			return invalidf("volume source %s does not exist: create it first", m.Source)
@@ -204,7 +205,7 @@ func (e *Engine) checkVolumeSource(m *model.Mount) error {
 		return nil
 	}
 	dir := filepath.Join(e.cfg.Root, "volumes", m.Source, "_data")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := makeVolumeDir(dir, ids); err != nil {
 		return fmt.Errorf("create volume %s: %w", m.Source, err)
 	}
 	m.Source = dir

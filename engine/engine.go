@@ -33,7 +33,12 @@ type Config struct {
 	PauseBinary string
 	RuncPath    string
 	ConmonPath  string
-	Logger      *slog.Logger
+	// SubUIDFile and SubGIDFile list the host ids that tenants without
+	// configured ids get blocks of, in subuid(5) format; they default to
+	// /etc/subuid and /etc/subgid.
+	SubUIDFile string
+	SubGIDFile string
+	Logger     *slog.Logger
 }
 
 // Engine is the pod engine. Its methods are safe for concurrent use; each
@@ -53,6 +58,9 @@ type Engine struct {
 	ctrLocks keyedMutex
 	exits    waiters
 	events   eventBus
+
+	// idMu serializes allotting host id ranges to tenants.
+	idMu sync.Mutex
 
 	// ctx ends background work (restarts, exit watching) on Close.
 	ctx    context.Context
@@ -145,6 +153,11 @@ func (e *Engine) prepareInfraRootfs() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create infra root file system: %w", err)
 	}
+	if err := makeInfraMountPoints(dir); err != nil {
+		return fmt.Errorf("create infra root file system: %w", err)
+	}
+	// Mode 0755 lets the infra run as any uid: in a user namespace, its
+	// root is an unprivileged host uid that does not own the file.
 	return copyFile(src, filepath.Join(dir, "pause"), 0o755)
 }
 

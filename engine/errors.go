@@ -19,6 +19,11 @@ var ErrConflict = errors.New("conflict")
 // ErrNotRunning is returned when an operation needs a running container.
 var ErrNotRunning = errors.New("not running")
 
+// ErrNoIDRange is returned by TenantIDMap when no host id range is
+// available for a tenant. The message names what the operator can
+// configure.
+var ErrNoIDRange = errors.New("no host id range for user namespaces")
+
 // ErrInitFailed is returned by pod start when an init container fails; the
 // message names the container and its exit code.
 var ErrInitFailed = errors.New("init container failed")

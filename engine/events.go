@@ -58,6 +58,26 @@ func (e *Engine) emit(ev *model.Event) {
 	e.events.publish(ev)
 }
 
+// updateAndRecord changes a stored container and appends ev in one
+// transaction, one disk sync instead of two, then publishes ev.
+func (e *Engine) updateAndRecord(id string, ev *model.Event, change func(*model.Container)) error {
+	err := e.db.Update(func(tx *store.Tx) error {
+		c, err := tx.GetContainer(id)
+		if err != nil {
+			return err
+		}
+		change(c)
+		if err := tx.PutContainer(c); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ev)
+	})
+	if err == nil {
+		e.events.publish(ev)
+	}
+	return err
+}
+
 func podEvent(p *model.Pod, action string) *model.Event {
 	return &model.Event{
 		Type: "pod", Action: action, ID: p.ID, Name: p.Name,

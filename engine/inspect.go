@@ -29,10 +29,13 @@ type PodInspect struct {
 	CgroupParent     string              `json:"CgroupParent"`
 	CgroupVersion    string              `json:"CgroupVersion"`
 	// CPUs and MemoryBytes are the pod's limits; 0 means none.
-	CPUs        float64            `json:"CPUs"`
-	MemoryBytes int64              `json:"MemoryBytes"`
-	Containers  []PodInspectMember `json:"Containers"`
-	Plugins     map[string]any     `json:"Plugins"`
+	CPUs        float64 `json:"CPUs"`
+	MemoryBytes int64   `json:"MemoryBytes"`
+	// IDMap is the host id range of the pod's user namespace; nil means
+	// the pod's containers run in the host's user namespace.
+	IDMap      *model.IDMap       `json:"IDMap,omitempty"`
+	Containers []PodInspectMember `json:"Containers"`
+	Plugins    map[string]any     `json:"Plugins"`
 }
 
 // PodInspectMember is one container in PodInspect.
@@ -66,7 +69,7 @@ func (e *Engine) InspectPod(ctx context.Context, tenant, ref string) (*PodInspec
 		ExitPolicy: pod.ExitPolicy, Network: pod.Network, InfraContainerID: pod.InfraID,
 		SharedNamespaces: append([]string{}, pod.Share...), CgroupParent: pod.CgroupParent,
 		CgroupVersion: cgroups.Version(), CPUs: pod.CPUs, MemoryBytes: pod.MemoryBytes,
-		Containers: []PodInspectMember{}, Plugins: e.pluginData(ctx, pod, nil),
+		IDMap: pod.IDMap, Containers: []PodInspectMember{}, Plugins: e.pluginData(ctx, pod, nil),
 	}
 	if ns := pod.NetworkStatus; ns != nil {
 		out.Address, out.Gateway, out.Ports = ns.Address, ns.Gateway, ns.Ports

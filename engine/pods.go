@@ -34,6 +34,10 @@ type PodSpec struct {
 	// Publish lists ports to publish, as HOST:CTR, IP:HOST:CTR or CTR,
 	// with an optional /tcp or /udp.
 	Publish []string `json:"publish,omitempty"`
+	// IDMap, when set, runs the pod's containers in a user namespace mapped
+	// onto these host ids. The daemon sets it from the caller's tenant, and
+	// JSON never carries it, so a client cannot choose its own ids.
+	IDMap *model.IDMap `json:"-"`
 }
 
 var defaultShare = []string{model.NamespaceIPC, model.NamespaceNet, model.NamespaceUTS}
@@ -111,6 +115,13 @@ func buildPod(spec PodSpec) (*model.Pod, error) {
 	pod.Share = share
 	if pod.Hostname != "" && !validName(pod.Hostname) {
 		return nil, invalidf("pod %s: hostname %q is not valid", pod.Name, pod.Hostname)
+	}
+	if spec.IDMap != nil {
+		if err := checkIDMap(pod.Name, spec.IDMap); err != nil {
+			return nil, err
+		}
+		idMap := *spec.IDMap
+		pod.IDMap = &idMap
 	}
 	return pod, nil
 }

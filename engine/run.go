@@ -43,7 +43,8 @@ func (e *Engine) startContainer(ctx context.Context, pod *model.Pod, c *model.Co
 		e.markFailed(ctx, pod, c, err)
 		return fmt.Errorf("start container %s: %w", c.Name, err)
 	}
-	err = e.updateContainer(c.ID, func(c *model.Container) {
+	started := containerEvent(pod, c, "start")
+	err = e.updateAndRecord(c.ID, started, func(c *model.Container) {
 		c.Status = model.ContainerStatus{
 			State: model.StateRunning, PID: created.PID, ConmonPID: created.ConmonPID,
 			StartedAt: startedAt, RestartCount: c.Status.RestartCount, Mounted: true,
@@ -59,7 +60,6 @@ func (e *Engine) startContainer(ctx context.Context, pod *model.Pod, c *model.Co
 			return fmt.Errorf("start container %s: %w", c.Name, err)
 		}
 	}
-	e.emit(containerEvent(pod, c, "start"))
 	return nil
 }
 
@@ -108,10 +108,12 @@ func (e *Engine) getContainer(id string) (*model.Container, error) {
 // createInRuntime mounts the root file system, writes the bundle and has
 // conmon create the container.
 func (e *Engine) createInRuntime(ctx context.Context, pod *model.Pod, c *model.Container) (oci.Created, error) {
-	if err := e.rt.Delete(ctx, c.ID, true); err != nil {
-		return oci.Created{}, err
+	if e.rt.Exists(c.ID) {
+		if err := e.rt.Delete(ctx, c.ID, true); err != nil {
+			return oci.Created{}, err
+		}
 	}
-	rootfs, err := e.mountRootfs(c)
+	rootfs, err := e.mountRootfs(ctx, pod, c)
 	if err != nil {
 		return oci.Created{}, err
 	}
@@ -135,7 +137,12 @@ func (e *Engine) createInRuntime(ctx context.Context, pod *model.Pod, c *model.C
 	return e.rt.Create(ctx, oci.CreateOptions{ID: c.ID, Bundle: bundle, LogPath: e.logPath(c)})
 }
 
-func (e *Engine) mountRootfs(c *model.Container) (string, error) {
+func (e *Engine) mountRootfs(ctx context.Context, pod *model.Pod, c *model.Container) (string, error) {
+	if pod.IDMap != nil {
+		if err := e.openRootForUserNS(); err != nil {
+			return "", fmt.Errorf("container %s: %w", c.Name, err)
+		}
+	}
 	if c.Infra {
 		return e.infraRootfs(), nil
 	}
@@ -147,6 +154,12 @@ func (e *Engine) mountRootfs(c *model.Container) (string, error) {
 	})
 	if err != nil {
 		return "", fmt.Errorf("image %s of container %s: %w", c.Image, c.Name, err)
+	}
+	if pod.IDMap != nil {
+		return e.mountShiftedRootfs(ctx, pod, c, img)
+	}
+	if err := makePrivateDir(e.containerDir(c)); err != nil {
+		return "", fmt.Errorf("container %s: %w", c.Name, err)
 	}
 	return image.MountRootfs(e.images.LayerDirs(img), e.containerDir(c))
 }
@@ -172,7 +185,7 @@ func (e *Engine) generateSpec(pod *model.Pod, c *model.Container, rootfs string)
 	opts := spec.Options{
 		Container: c, Pod: pod, Rootfs: rootfs, ReadOnly: c.Infra,
 		CgroupsPath: pod.CgroupParent + "/" + c.ID,
-		Hostname:    podHostname(pod),
+		Hostname:    podHostname(pod), IDMap: pod.IDMap,
 	}
 	if err := e.setNamespaces(pod, c, &opts); err != nil {
 		return nil, err
@@ -212,9 +225,19 @@ var nsTypes = map[string]struct {
 	model.NamespaceCgroup: {specs.CgroupNamespace, "cgroup"},
 }
 
+// setNamespaces gives the container new namespaces and, in a pod whose
+// infra shares some, the paths of the infra's to join. In a pod with an id
+// map, a container that joins any of the infra's namespaces joins its user
+// namespace too, because setns(2) needs CAP_SYS_ADMIN in the user namespace
+// that owns the target, which a user namespace of its own would not give.
+// Other containers of such a pod get their own user namespace with the
+// same map.
 func (e *Engine) setNamespaces(pod *model.Pod, c *model.Container, opts *spec.Options) error {
 	opts.New = []specs.LinuxNamespaceType{specs.MountNamespace, specs.PIDNamespace,
 		specs.IPCNamespace, specs.UTSNamespace}
+	if pod.IDMap != nil {
+		opts.New = append(opts.New, specs.UserNamespace)
+	}
 	if pod.Network != model.NetworkHost {
 		opts.New = append(opts.New, specs.NetworkNamespace)
 	}
@@ -224,6 +247,7 @@ func (e *Engine) setNamespaces(pod *model.Pod, c *model.Container, opts *spec.Op
 	if c.Infra || !pod.Infra || len(pod.Share) == 0 {
 		return nil
 	}
+
 	infra, err := e.getContainer(pod.InfraID)
 	if err != nil {
 		return fmt.Errorf("infra container of pod %s: %w", pod.Name, err)
@@ -232,6 +256,7 @@ func (e *Engine) setNamespaces(pod *model.Pod, c *model.Container, opts *spec.Op
 		return fmt.Errorf("infra container of pod %s is not running: start the pod: %w",
 			pod.Name, ErrNotRunning)
 	}
+
 	opts.Join = map[specs.LinuxNamespaceType]string{}
 	for _, ns := range pod.Share {
 		t := nsTypes[ns]
@@ -239,6 +264,9 @@ func (e *Engine) setNamespaces(pod *model.Pod, c *model.Container, opts *spec.Op
 			continue
 		}
 		opts.Join[t.oci] = fmt.Sprintf("/proc/%d/ns/%s", infra.Status.PID, t.proc)
+	}
+	if pod.IDMap != nil && len(opts.Join) > 0 {
+		opts.Join[specs.UserNamespace] = fmt.Sprintf("/proc/%d/ns/user", infra.Status.PID)
 	}
 	return nil
 }

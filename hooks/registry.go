@@ -350,8 +350,8 @@ func (m *Manager) info(e *entry) Info {
 	if e.plugin != nil {
 		stats := e.plugin.Stats()
 		if stats.LastFailure != nil {
-			// The cause is an error interface, which JSON cannot decode
-			// again; the failure's Message already describes it.
+			// The cause is an error interface, which the API client
+			// cannot decode from JSON, so it is dropped. Message describes it.
 			stats.LastFailure.Err = nil
 		}
 		info.Stats = &stats

@@ -69,7 +69,7 @@ type Failure struct {
 	Hook    string // pre-start, post-stop, inspect, validate-config or load
 	Type    FailureType
 	Message string
-	Err     error // the underlying cause, such as context.DeadlineExceeded; may be nil
+	Err     error `json:"-"` // the underlying cause, such as context.DeadlineExceeded; may be nil
 }
 
 // Error formats the failure as `plugin stamp: pre-start: timeout: exceeded 100ms`.

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/podplug/podplug/engine"
+	"github.com/podplug/podplug/engine/api"
 )
 
 var (
@@ -132,6 +134,9 @@ type Env struct {
 	t       *testing.T
 	Root    string
 	RunRoot string
+	// serve is the daemon that NewTenantEnv started, or nil when the first
+	// command starts one.
+	serve *serveProcess
 }
 
 // Result is what one CLI command did.
@@ -162,7 +167,9 @@ func NewEnv(t *testing.T) *Env {
 
 func (e *Env) teardown(base string) {
 	zero := []string{"pod", "rm", "--all", "--force", "--time", "0"}
-	if r := e.Run(zero...); r.Code != 0 {
+	if e.serve != nil && e.serve.exited() {
+		e.t.Logf("teardown: the daemon had exited, pods stay in %s", base)
+	} else if r := e.Run(zero...); r.Code != 0 {
 		e.t.Logf("teardown: %s", r.Stderr)
 	}
 	e.StopDaemon()
@@ -172,11 +179,25 @@ func (e *Env) teardown(base string) {
 	}
 }
 
-// Run runs podplug with args and returns its output and exit code.
+// Run runs podplug as root with args and returns its output and exit code.
 func (e *Env) Run(args ...string) Result {
 	e.t.Helper()
+	return e.RunAs(nil, args...)
+}
+
+// RunAs runs podplug with args as the user and groups of cred, or as root
+// when cred is nil, and returns its output and exit code. When the daemon
+// that NewTenantEnv started has exited, RunAs fails the test instead of
+// letting a root command start a daemon without the tenants and policies.
+func (e *Env) RunAs(cred *syscall.Credential, args ...string) Result {
+	e.t.Helper()
+	if e.serve != nil && e.serve.exited() {
+		e.t.Fatalf("podplug %s: the daemon has exited; its log:\n%s",
+			strings.Join(args, " "), e.serve.log())
+	}
 	full := append([]string{"--root", e.Root, "--run-root", e.RunRoot}, args...)
 	cmd := exec.Command(filepath.Join(binDir, "podplug"), full...)
+	asUser(cmd, cred)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -313,4 +334,190 @@ func unmountUnder(dir string) {
 	for i := len(targets) - 1; i >= 0; i-- {
 		_ = syscall.Unmount(targets[i], syscall.MNT_DETACH)
 	}
+}
+
+// TenantEnvOptions configures NewTenantEnv.
+type TenantEnvOptions struct {
+	// Tenants is the content of the tenants file, in YAML.
+	Tenants string
+	// PolicyDir is the daemon's --policy-dir; ../examples/policies when empty.
+	PolicyDir string
+}
+
+// NewTenantEnv sets up an engine like NewEnv, but starts its daemon itself
+// with `serve --tenants-file --policy-dir --decision-log`, so that users
+// other than root can connect. The socket's directory is readable by all,
+// and the daemon sets the socket's mode from the tenants file. Commands run
+// with Run and RunAs use this daemon and never start another.
+func NewTenantEnv(t *testing.T, opts TenantEnvOptions) *Env {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	policyDir := opts.PolicyDir
+	if policyDir == "" {
+		policyDir = "../examples/policies"
+	}
+	policyDir, err := filepath.Abs(policyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := os.MkdirTemp("/tmp", "ppe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other users run podplug from binDir and reach the socket under base.
+	for _, dir := range []string{binDir, base} {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tenantsFile := filepath.Join(base, "tenants.yaml")
+	if err := os.WriteFile(tenantsFile, []byte(opts.Tenants), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	e := &Env{t: t, Root: filepath.Join(base, "root"), RunRoot: filepath.Join(base, "run")}
+	e.serve = launchServe(t, e.Root, e.RunRoot, serveFlags{TenantsFile: tenantsFile,
+		PolicyDir: policyDir, DecisionLog: filepath.Join(base, "decisions.log")})
+	t.Cleanup(func() { e.teardown(base) })
+	e.serve.waitReady(t)
+	e.MustRun("image", "import", busyboxTar, "localhost/busybox")
+	return e
+}
+
+// serveFlags are the flags of `podplug serve` that tests set.
+type serveFlags struct {
+	TenantsFile string // --tenants-file; none when empty
+	PolicyDir   string // --policy-dir; none when empty
+	DecisionLog string // --decision-log; none when empty
+}
+
+func (f serveFlags) args() []string {
+	var args []string
+	for _, flag := range []struct{ name, value string }{
+		{"--tenants-file", f.TenantsFile},
+		{"--policy-dir", f.PolicyDir},
+		{"--decision-log", f.DecisionLog},
+	} {
+		if flag.value != "" {
+			args = append(args, flag.name, flag.value)
+		}
+	}
+	return args
+}
+
+// serveProcess is a daemon that a test started with `podplug serve`.
+type serveProcess struct {
+	flags   serveFlags
+	socket  string
+	logPath string
+	cmd     *exec.Cmd
+	// done is closed once the daemon has exited and been reaped.
+	done chan struct{}
+}
+
+// launchServe starts `podplug serve` in the background, in a session of its
+// own, with its output in runRoot/daemon.log. It does not wait for the
+// socket: see waitReady.
+func launchServe(tb testing.TB, root, runRoot string, flags serveFlags) *serveProcess {
+	tb.Helper()
+	if err := os.MkdirAll(runRoot, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Chmod(runRoot, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	p := &serveProcess{flags: flags, socket: filepath.Join(runRoot, "podplug.sock"),
+		logPath: filepath.Join(runRoot, "daemon.log"), done: make(chan struct{})}
+	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer logFile.Close()
+
+	args := append([]string{"--root", root, "--run-root", runRoot, "serve"}, flags.args()...)
+	p.cmd = exec.Command(filepath.Join(binDir, "podplug"), args...)
+	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatalf("start podplug serve: %v", err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	return p
+}
+
+// serveReadyTimeout bounds how long a test waits for a daemon it started
+// to reply to a ping on its socket.
+const serveReadyTimeout = 20 * time.Second
+
+// waitReady waits until the daemon replies to a ping on its socket, and
+// fails the test when it exits first or does not reply within
+// serveReadyTimeout.
+func (p *serveProcess) waitReady(tb testing.TB) {
+	tb.Helper()
+	client := api.NewClient(p.socket)
+	deadline := time.Now().Add(serveReadyTimeout)
+	for time.Now().Before(deadline) {
+		if p.exited() {
+			tb.Fatalf("podplug serve exited before it replied on %s; its log:\n%s", p.socket, p.log())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := client.Ping(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("podplug serve did not reply on %s within %s; its log:\n%s",
+		p.socket, serveReadyTimeout, p.log())
+}
+
+func (p *serveProcess) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM and waits for the daemon to exit, killing it after
+// serveReadyTimeout.
+func (p *serveProcess) stop() {
+	if p.exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(serveReadyTimeout):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// log returns the daemon's output so far.
+func (p *serveProcess) log() string {
+	data, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	return string(data)
+}
+
+// asUser makes cmd run as the user and groups of cred, from the root
+// directory and with an environment of its own, so that nothing of root's
+// environment leaks into the command. A nil cred leaves cmd as it is.
+func asUser(cmd *exec.Cmd, cred *syscall.Credential) {
+	if cred == nil {
+		return
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.Dir = "/"
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/"}
 }

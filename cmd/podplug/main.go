@@ -52,6 +52,7 @@ func newApp() *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			podCommand(),
+			kubeCommand(),
 			createCommand(),
 			containerOpCommand("start", "start containers, after the ones they require", false),
 			containerOpCommand("stop", "stop containers", true),

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/podplug/podplug/engine/model"
+	"github.com/podplug/podplug/engine/userns"
 )
 
 // DefaultTenantsFile is where the operator maps users and groups to tenants.
@@ -88,11 +89,51 @@ func (t *Tenants) validate() error {
 			return fmt.Errorf("tenant %s is listed twice", tn.Name)
 		}
 		seen[tn.Name] = true
-		if tn.IDs != nil && tn.IDs.Size < 65536 {
-			return fmt.Errorf("tenant %s: ids.size %d: give at least 65536", tn.Name, tn.IDs.Size)
+		if err := tn.IDs.validate(); err != nil {
+			return fmt.Errorf("tenant %s: %w", tn.Name, err)
+		}
+	}
+	return t.checkOverlaps()
+}
+
+// validate checks a tenant's ids; nil means none and is valid.
+func (r *IDRange) validate() error {
+	switch {
+	case r == nil:
+		return nil
+	case r.Size < userns.BlockSize:
+		return fmt.Errorf("ids.size %d: give at least %d", r.Size, userns.BlockSize)
+	case r.Start == 0:
+		return errors.New("ids.start 0 would map root in containers to root on the host: " +
+			"give a start above the host's own users, such as 100000")
+	case uint64(r.Start)+uint64(r.Size) > 1<<32:
+		return fmt.Errorf("ids %d+%d end beyond the largest id, %d", r.Start, r.Size, uint32(1<<32-1))
+	}
+	return nil
+}
+
+// checkOverlaps rejects two tenants whose ids overlap, because their
+// containers would share host ids.
+func (t *Tenants) checkOverlaps() error {
+	for i, a := range t.Tenants {
+		for _, b := range t.Tenants[i+1:] {
+			if a.IDs != nil && b.IDs != nil && a.IDs.idMap().Overlaps(b.IDs.idMap()) {
+				return fmt.Errorf("tenants %s and %s have overlapping ids (%s and %s): give each "+
+					"its own range", a.Name, b.Name, a.IDs, b.IDs)
+			}
 		}
 	}
 	return nil
+}
+
+// idMap returns the map onto r: the same host uids and gids.
+func (r IDRange) idMap() model.IDMap {
+	return model.IDMap{HostUID: r.Start, HostGID: r.Start, Size: r.Size}
+}
+
+// String returns r as FIRST-LAST.
+func (r IDRange) String() string {
+	return fmt.Sprintf("%d-%d", r.Start, uint64(r.Start)+uint64(r.Size)-1)
 }
 
 // Subject is a client as the daemon sees it.

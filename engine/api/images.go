@@ -7,12 +7,18 @@ import (
 	"github.com/podplug/podplug/engine"
 	"github.com/podplug/podplug/engine/image"
 	"github.com/podplug/podplug/engine/model"
+	"github.com/podplug/podplug/policy"
 )
 
 func (s *Server) imageRoutes() {
 	p := APIVersion + "/images"
-	s.handle("POST "+p+"/import", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
-		return s.eng.ImportImage(r.Context(), r.Body, r.URL.Query().Get("name"))
+	s.handle("POST "+p+"/import", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+		name := r.URL.Query().Get("name")
+		in := policy.Input{Request: &policy.Request{Image: name}}
+		if err := s.check(r.Context(), who, policy.OpImageImport, in); err != nil {
+			return nil, err
+		}
+		return s.eng.ImportImage(r.Context(), r.Body, name)
 	})
 	s.handle("POST "+p+"/load", s.loadImages)
 	s.handle("POST "+p+"/pull", s.pullImage)
@@ -30,12 +36,17 @@ func (s *Server) imageRoutes() {
 		opts := engine.RemoveImageOptions{Force: queryBool(r, "force")}
 		return s.eng.RemoveImage(r.Context(), scope(who), r.PathValue("ref"), opts)
 	})
-	s.handle("POST "+p+"/tag", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
+	s.handle("POST "+p+"/tag", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		var req struct {
 			Image string `json:"image"`
 			Name  string `json:"name"`
 		}
 		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		in := policy.Input{Target: &policy.Target{Kind: "image", Name: req.Image},
+			Request: &policy.Request{Image: req.Name}}
+		if err := s.check(r.Context(), who, policy.OpImageTag, in); err != nil {
 			return nil, err
 		}
 		return nil, s.eng.Images().Tag(req.Image, req.Name)
@@ -70,6 +81,10 @@ func (s *Server) loadImages(w http.ResponseWriter, r *http.Request, who Subject)
 func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 	var req PullRequest
 	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	in := policy.Input{Request: &policy.Request{Image: req.Ref}}
+	if err := s.check(r.Context(), who, policy.OpImageImport, in); err != nil {
 		return nil, err
 	}
 	stream := s.newImageStream(w, who)

@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	s.imageRoutes()
 	s.pluginRoutes()
 	s.policyRoutes()
+	s.kubeRoutes()
 	s.handle("GET "+APIVersion+"/events", s.streamEvents)
 }
 
@@ -76,12 +77,16 @@ func (s *Server) podRoutes() {
 	p := APIVersion + "/pods"
 	s.handle("POST "+p, func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		var spec engine.PodSpec
-		if err := decode(r, &spec); err != nil {
+		err := decode(r, &spec)
+		if err != nil {
 			return nil, err
 		}
 		spec.Owner = who.Owner()
 		in := policy.Input{Spec: &policy.Spec{Pod: podSpecInput(spec)}, Context: s.usage(who)}
 		if err := s.check(r.Context(), who, policy.OpPodCreate, in); err != nil {
+			return nil, err
+		}
+		if spec.IDMap, err = s.podIDMap(who); err != nil {
 			return nil, err
 		}
 		return s.eng.CreatePod(r.Context(), spec)

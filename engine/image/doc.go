@@ -6,7 +6,10 @@
 // uncompressed archive, and shared by every image that lists it. Image
 // records live in the store. A container's root file system is an overlay
 // mount whose lower directories are the image's layer directories, top-most
-// first, with a writable upper directory per container.
+// first, with a writable upper directory per container. A container in a
+// user namespace gets, instead of each layer directory, a copy owned by the
+// host ids its namespace maps, in ROOT/shifted/<uid>-<gid>-<size>/<hex>
+// (see ShiftedLayerDirs).
 //
 // Load stores the images of a docker-archive or an OCI layout sent as a tar
 // stream, and Pull fetches one from a registry with go-containerregistry's

@@ -252,6 +252,9 @@ func (s *Store) removeLayers(digests []string) error {
 		if err == nil {
 			err = s.removeLayerDir(hexDigest)
 		}
+		if err == nil {
+			err = s.removeShifted(hexDigest)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("remove layer %s: %w", digest, err))
 			continue
@@ -293,8 +296,8 @@ func (s *Store) cleanTmp() error {
 }
 
 // removeUnusedLayers removes the layer directories that no image lists,
-// such as one whose removal a crash interrupted. Directories with other
-// names are left alone.
+// such as one whose removal a crash interrupted, and their shifted copies.
+// Directories with other names are left alone.
 func (s *Store) removeUnusedLayers() error {
 	images, err := s.List()
 	if err != nil {
@@ -321,5 +324,5 @@ func (s *Store) removeUnusedLayers() error {
 		}
 		s.log.Info("removed unused layer", "layer", digest)
 	}
-	return nil
+	return s.removeUnusedShifted(used)
 }

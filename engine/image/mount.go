@@ -92,6 +92,22 @@ func overlayOptions(layerDirs []string, containerDir string) (string, error) {
 	return data, nil
 }
 
+// OwnContainerDirs creates the directories MountRootfs uses in containerDir
+// and gives the upper and work directories to uid and gid, the host ids of
+// root in the container's user namespace, so that root there owns the
+// container's root directory. Their contents keep their owners.
+func OwnContainerDirs(containerDir string, uid, gid uint32) error {
+	if err := makeContainerDirs(containerDir); err != nil {
+		return err
+	}
+	for _, name := range []string{upperDirName, workDirName} {
+		if err := os.Lchown(filepath.Join(containerDir, name), int(uid), int(gid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func makeContainerDirs(containerDir string) error {
 	for _, name := range []string{upperDirName, workDirName, mergedDirName} {
 		if err := os.MkdirAll(filepath.Join(containerDir, name), 0o755); err != nil {

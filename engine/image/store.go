@@ -40,6 +40,11 @@ type Store struct {
 	// import has found present and is about to reference. Extraction itself
 	// runs outside mu.
 	mu sync.Mutex
+
+	// shiftMu guards shifting, which maps the directory of each shifted
+	// layer copy in progress to a channel closed when it ends.
+	shiftMu  sync.Mutex
+	shifting map[string]chan struct{}
 }
 
 // NewStore opens the image store in root, such as ROOT/images, creating it

@@ -252,6 +252,13 @@ func (r *Runtime) Resume(ctx context.Context, id string) error {
 	return r.runcCmd(ctx, "resume", id)
 }
 
+// Exists reports whether runc has a record of the container, by looking
+// for its state directory instead of running runc.
+func (r *Runtime) Exists(id string) bool {
+	_, err := os.Stat(filepath.Join(r.runcRoot, id))
+	return err == nil
+}
+
 // Delete removes runc's record of a stopped container; with force it kills a
 // running one first. A container runc does not know is not an error.
 func (r *Runtime) Delete(ctx context.Context, id string, force bool) error {

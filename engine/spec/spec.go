@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -43,6 +44,9 @@ type Options struct {
 	UID, GID uint32
 	// AdditionalGids are the user's supplementary groups.
 	AdditionalGids []uint32
+	// IDMap, when set, gives the spec uid and gid mappings for a user
+	// namespace, which New or Join must then name.
+	IDMap *model.IDMap
 }
 
 // Generate returns the OCI spec for one container. A privileged container
@@ -89,6 +93,9 @@ func Generate(o Options) (*specs.Spec, error) {
 		s.Linux.ReadonlyPaths = append([]string(nil), config.DefaultReadOnlyPaths...)
 	}
 	s.Mounts = append(s.Mounts, o.ExtraMounts...)
+	if o.IDMap != nil {
+		setUserNamespace(s, o)
+	}
 	if len(c.Labels) > 0 {
 		s.Annotations = map[string]string{}
 		for k, v := range c.Labels {
@@ -99,6 +106,41 @@ func Generate(o Options) (*specs.Spec, error) {
 		s.Hostname = ""
 	}
 	return s, nil
+}
+
+// setUserNamespace adds the id mappings of o.IDMap. runc 1.1 (tested with
+// 1.1.5) needs them also when the container joins an existing user
+// namespace, because it computes the owner of /dev and its device nodes
+// from them. Without them it fails with "User namespaces enabled, but no
+// uid mappings found". A joined namespace keeps its own mappings.
+//
+// sysfs can be mounted only by a user namespace that owns the network
+// namespace, so a container in a user namespace without its own or a joined
+// network namespace (network host) gets the host's /sys bound read-only.
+// NOTE: policies see that bind mount as a host path mount of /sys.
+func setUserNamespace(s *specs.Spec, o Options) {
+	uids := specs.LinuxIDMapping{ContainerID: 0, HostID: o.IDMap.HostUID, Size: o.IDMap.Size}
+	gids := specs.LinuxIDMapping{ContainerID: 0, HostID: o.IDMap.HostGID, Size: o.IDMap.Size}
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{uids}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{gids}
+	if hasOrJoins(o, specs.NetworkNamespace) {
+		return
+	}
+	for i, m := range s.Mounts {
+		if m.Type == "sysfs" {
+			s.Mounts[i] = specs.Mount{Destination: m.Destination, Type: "bind", Source: "/sys",
+				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+		}
+	}
+}
+
+// hasOrJoins reports whether the container gets a namespace of type t of
+// its own or joins one, rather than staying in the host's.
+func hasOrJoins(o Options, t specs.LinuxNamespaceType) bool {
+	if _, ok := o.Join[t]; ok {
+		return true
+	}
+	return slices.Contains(o.New, t)
 }
 
 func hasNamespace(o Options, t specs.LinuxNamespaceType) bool {
@@ -115,7 +157,7 @@ func namespaces(o Options) []specs.LinuxNamespace {
 	var out []specs.LinuxNamespace
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for _, t := range []specs.LinuxNamespaceType{
-		specs.PIDNamespace, specs.NetworkNamespace, specs.IPCNamespace,
+		specs.UserNamespace, specs.PIDNamespace, specs.NetworkNamespace, specs.IPCNamespace,
 		specs.UTSNamespace, specs.MountNamespace, specs.CgroupNamespace,
 	} {
 		if path, ok := o.Join[t]; ok {
