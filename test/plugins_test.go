@@ -42,7 +42,7 @@ var (
 // examplePlugins builds the example plugins once per test binary with
 // examples/plugins/build.sh and returns the directory holding NAME.wasm and
 // NAME.yaml, the manifest pinned to the module. TestMain removes it.
-func examplePlugins(t *testing.T) string {
+func examplePlugins(t testing.TB) string {
 	t.Helper()
 	examplesOnce.Do(func() {
 		examplesDir = filepath.Join(binDir, "plugins")

@@ -56,11 +56,10 @@ func policyCommand() *cli.Command {
 					if c.NArg() != 1 {
 						return cli.Exit("policy test: give a directory", exitEngine)
 					}
-					passed, failed, err := policy.Test(c.Context, c.Args().First(), os.Stdout)
+					_, failed, err := policy.Test(c.Context, c.Args().First(), os.Stdout)
 					if err != nil {
 						return cli.Exit(err.Error(), exitEngine)
 					}
-					fmt.Printf("%d passed, %d failed\n", passed, failed)
 					if failed > 0 {
 						return cli.Exit("", 1)
 					}
