@@ -46,14 +46,14 @@ func kubeCommand() *cli.Command {
 
 // readManifest reads the manifest named by the only argument, - meaning
 // standard input, and returns it with the name to use in messages.
-func readManifest(c *cli.Context, what string) (name string, data []byte, err error) {
+func readManifest(c *cli.Context, command string) (name string, data []byte, err error) {
 	if c.NArg() != 1 {
-		return "", nil, cli.Exit(what+": give one manifest file, or - for standard input", exitEngine)
+		return "", nil, cli.Exit(command+": give one manifest file, or - for standard input", exitEngine)
 	}
 	name = c.Args().First()
 	if name == "-" {
 		if term.IsTerminal(int(os.Stdin.Fd())) {
-			return "", nil, cli.Exit(what+": standard input is a terminal: give a file or pipe one in",
+			return "", nil, cli.Exit(command+": standard input is a terminal: give a file or pipe one in",
 				exitEngine)
 		}
 		data, err = io.ReadAll(os.Stdin)
@@ -62,7 +62,7 @@ func readManifest(c *cli.Context, what string) (name string, data []byte, err er
 		data, err = os.ReadFile(name)
 	}
 	if err != nil {
-		return "", nil, cli.Exit(fmt.Sprintf("%s: %v", what, err), exitEngine)
+		return "", nil, cli.Exit(fmt.Sprintf("%s: %v", command, err), exitEngine)
 	}
 	return name, data, nil
 }

@@ -154,7 +154,7 @@ func (s *Server) playContainer(ctx context.Context, who Subject, pod *model.Pod,
 }
 
 // kubeContainerInput is containerSpecInput with the privileges a manifest
-// can ask for, so policy sees them already at create.
+// can request, so that policy evaluates them already at create.
 func kubeContainerInput(spec engine.ContainerSpec) policy.ContainerSpec {
 	in := containerSpecInput(spec)
 	in.Privileged = spec.Privileged
@@ -240,7 +240,7 @@ func (s *Server) removeEmptyDirs(podID string) ([]string, error) {
 // kubeDown stops and removes the pods a manifest names, each container
 // with its own stop timeout, and their emptyDir volumes. Images and
 // persistentVolumeClaim volumes stay. A pod that does not exist is a
-// warning; every other failure is reported after the rest were removed.
+// warning. Any other failure is reported after the other pods were removed.
 func (s *Server) kubeDown(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, maxManifest)
 	var req KubeDownRequest

@@ -29,15 +29,15 @@ func (t *translator) translateContainers() error {
 		}
 	}
 	if len(t.out.Spec.Publish) > 0 && t.out.Spec.Network == "" {
-		// Named, so a host without bridge networking gets an error that
-		// says so rather than one about publishing.
+		// Named, so a host without bridge networking gets an error about
+		// bridge networking rather than one about publishing.
 		t.out.Spec.Network = model.NetworkBridge
 	}
 	return nil
 }
 
-// addContainer translates one container; init selects init container
-// rules: no restart policy, an init mode instead.
+// addContainer translates one container. init selects the rules of init
+// containers, which take an init mode instead of a restart policy.
 func (t *translator) addContainer(c *v1.Container, path string, init bool) error {
 	if err := t.checkContainerName(c.Name, path); err != nil {
 		return err
@@ -210,11 +210,13 @@ func (t *translator) containerSecurity(c *v1.Container, path string, spec *engin
 	if sc == nil {
 		return nil
 	}
+
 	spec.Privileged = sc.Privileged != nil && *sc.Privileged
 	spec.ReadOnlyRootfs = sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem
 	if sc.Capabilities == nil {
 		return nil
 	}
+
 	capsPath := path + ".securityContext.capabilities"
 	for _, list := range []struct {
 		caps []v1.Capability
@@ -249,8 +251,8 @@ func (t *translator) user(u userSettings) (string, error) {
 	return "", nil
 }
 
-// containerPorts publishes the ports that have a hostPort on the pod;
-// with hostNetwork a port is the host's already.
+// containerPorts publishes the ports that have a hostPort on the pod. With
+// hostNetwork a port is the host's already, so nothing is published.
 func (t *translator) containerPorts(c *v1.Container, path string) error {
 	for i, p := range c.Ports {
 		portPath := fmt.Sprintf("%s.ports[%d]", path, i)

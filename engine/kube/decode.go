@@ -92,9 +92,9 @@ func (d *document) syntaxError(err error) error {
 
 // parse reads the document into nodes. A document of only comments or
 // whitespace leaves root nil. Syntax errors and duplicate keys are found
-// by the parser that Kubernetes uses (sigs.k8s.io/yaml), whose messages
-// give the line where the problem is; the node tree comes from yaml.v3,
-// which keeps the line of every key.
+// by sigs.k8s.io/yaml, the parser of Kubernetes, because its messages give
+// the line of the problem. The node tree comes from yaml.v3, which keeps
+// the line of every key.
 func (d *document) parse() error {
 	if _, err := yaml.YAMLToJSONStrict(d.text); err != nil {
 		return d.syntaxError(err)

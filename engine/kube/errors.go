@@ -13,7 +13,7 @@ import (
 // bad request.
 var ErrInvalid = fmt.Errorf("invalid manifest: %w", engine.ErrInvalid)
 
-// ErrUnsupported is returned for a valid manifest that asks for something
+// ErrUnsupported is returned for a valid manifest that requests something
 // podplug cannot do and that would surprise a user if ignored, such as a
 // probe, a lifecycle hook or a kind other than Pod. It wraps
 // engine.ErrInvalid.
@@ -21,14 +21,14 @@ var ErrUnsupported = fmt.Errorf("unsupported in a manifest: %w", engine.ErrInval
 
 // Error is a problem at one place of a manifest.
 type Error struct {
-	// File is the manifest's name as the caller gave it; it may be empty.
+	// File is the manifest's name as the caller gave it, or empty.
 	File string
 	// Line is 1-based; 0 means the line is not known.
 	Line int
-	// Field is the path of the field, such as spec.containers[0].image; it
-	// may be empty.
+	// Field is the path of the field, such as spec.containers[0].image, or
+	// empty.
 	Field string
-	// Message says what is wrong and what to do.
+	// Message describes the problem and its fix.
 	Message string
 	// Err is ErrInvalid or ErrUnsupported.
 	Err error

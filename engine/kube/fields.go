@@ -5,16 +5,16 @@ import (
 	"strings"
 )
 
-// ruleKind says what play does with a field of a Pod document.
+// ruleKind is the action play takes on a field of a Pod document.
 type ruleKind int
 
 const (
-	// translated fields become part of the pod; a field below one that has
+	// translated fields become part of the pod. A field below one that has
 	// no rule of its own is ignored with a warning.
 	translated ruleKind = iota
 	// translatedStrict fields are translated, and a field below one that
-	// has no rule of its own is an error: rule.message, formatted with
-	// that field's name, says why.
+	// has no rule of its own is an error. rule.message, formatted with
+	// that field's name, gives the reason.
 	translatedStrict
 	// rejected fields are errors, because ignoring them would surprise.
 	rejected

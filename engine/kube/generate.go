@@ -288,6 +288,7 @@ func (g *generator) volumeFor(m model.Mount) string {
 	if name, ok := g.volumes[key]; ok {
 		return name
 	}
+
 	vol := v1.Volume{}
 	named, isNamed := g.namedVolume(m.Source)
 	switch {
@@ -304,6 +305,7 @@ func (g *generator) volumeFor(m model.Mount) string {
 		vol.Name = "host-" + strings.Trim(filepath.Base(m.Source), ".")
 		vol.HostPath = &v1.HostPathVolumeSource{Path: m.Source}
 	}
+
 	vol.Name = g.uniqueVolumeName(vol.Name)
 	g.volumes[key] = vol.Name
 	g.pod.Spec.Volumes = append(g.pod.Spec.Volumes, vol)
@@ -373,7 +375,7 @@ func kubeRestart(name string) v1.RestartPolicy {
 }
 
 // stopTimeouts writes the containers' stop timeout as the pod's grace
-// period; a Pod has one for all containers, so the largest is taken when
+// period. A Pod has one for all containers, so the largest is taken when
 // they differ.
 func (g *generator) stopTimeouts() {
 	var timeouts []uint

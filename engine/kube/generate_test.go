@@ -65,6 +65,7 @@ func fakeContainer(t *testing.T, spec engine.ContainerSpec, cfg model.ImageConfi
 		InitMode: spec.InitMode, Requires: spec.Requires, Labels: spec.Labels,
 		Privileged: spec.Privileged, ReadOnlyRootfs: spec.ReadOnlyRootfs,
 		WorkDir: cfg.WorkingDir, User: cfg.User, StopTimeout: defaultStopTimeout}
+
 	entrypoint := cfg.Entrypoint
 	if len(spec.Entrypoint) > 0 {
 		entrypoint = spec.Entrypoint
@@ -76,6 +77,7 @@ func fakeContainer(t *testing.T, spec engine.ContainerSpec, cfg model.ImageConfi
 	case len(spec.Entrypoint) == 0:
 		c.Command = append(c.Command, cfg.Cmd...)
 	}
+
 	c.Env = append(append([]string(nil), cfg.Env...), spec.Env...)
 	if spec.WorkDir != "" {
 		c.WorkDir = spec.WorkDir
@@ -87,6 +89,7 @@ func fakeContainer(t *testing.T, spec engine.ContainerSpec, cfg model.ImageConfi
 	if c.Restart.Name == "" {
 		c.Restart.Name = model.RestartNo
 	}
+
 	signal := spec.StopSignal
 	if signal == "" {
 		signal = cfg.StopSignal
@@ -102,6 +105,7 @@ func fakeContainer(t *testing.T, spec engine.ContainerSpec, cfg model.ImageConfi
 	if spec.StopTimeout != nil {
 		c.StopTimeout = *spec.StopTimeout
 	}
+
 	for _, v := range spec.Volumes {
 		m, err := engine.ParseVolume(v)
 		if err != nil {

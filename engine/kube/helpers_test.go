@@ -68,17 +68,17 @@ func byName(t *testing.T, p *Pod, ctr string) engine.ContainerSpec {
 	return engine.ContainerSpec{}
 }
 
-func equal[T comparable](t *testing.T, what string, got, want T) {
+func equal[T comparable](t *testing.T, field string, got, want T) {
 	t.Helper()
 	if got != want {
-		t.Errorf("%s = %v, expected %v", what, got, want)
+		t.Errorf("%s = %v, expected %v", field, got, want)
 	}
 }
 
-func equalSlices[T comparable](t *testing.T, what string, got, want []T) {
+func equalSlices[T comparable](t *testing.T, field string, got, want []T) {
 	t.Helper()
 	if !slices.Equal(got, want) {
-		t.Errorf("%s = %v, expected %v", what, got, want)
+		t.Errorf("%s = %v, expected %v", field, got, want)
 	}
 }
 

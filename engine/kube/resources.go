@@ -57,10 +57,10 @@ func (t *translator) containerLimits(c *v1.Container, path string, init bool) er
 	return nil
 }
 
-// applyLimits sets the pod's limits: spec.resources.limits where given,
-// else, as Kubernetes computes a pod's effective limit, the larger of the
-// sum over ordinary containers and the largest init container limit,
-// because init containers run one at a time before the others.
+// applyLimits sets the pod's limits to spec.resources.limits where given.
+// Otherwise each limit is the pod's effective limit as Kubernetes computes
+// it: the larger of the sum over ordinary containers and the largest init
+// container limit, because init containers run one at a time first.
 func (t *translator) applyLimits() error {
 	pod := resourceLimits{}
 	if r := t.pod.Spec.Resources; r != nil {

@@ -49,7 +49,7 @@ type Pod struct {
 }
 
 // container is one container of a Pod with its mounts, which refer to the
-// pod's volumes until ContainerSpecs knows the pod's ID.
+// pod's volumes until Containers is given the pod's ID.
 type container struct {
 	spec   engine.ContainerSpec
 	mounts []mount
@@ -183,8 +183,9 @@ func (p *Pod) Containers(podID string) []Container {
 	return out
 }
 
-// EmptyDirPrefix is how the names of a pod's emptyDir volumes begin, so
-// that `kube down` finds them without the manifest.
+// EmptyDirPrefix returns the prefix of the names of the emptyDir volumes
+// of the pod with podID, so that `kube down` finds them without the
+// manifest.
 func EmptyDirPrefix(podID string) string {
 	return "emptydir-" + shortID(podID) + "-"
 }
@@ -267,6 +268,7 @@ func (t *translator) translatePodSpec() error {
 		return t.unsupported("spec.hostUsers",
 			"user namespaces are not supported: remove hostUsers or set it to true")
 	}
+
 	t.out.Spec.Hostname = spec.Hostname
 	if spec.HostNetwork {
 		t.out.Spec.Network = model.NetworkHost
@@ -275,6 +277,7 @@ func (t *translator) translatePodSpec() error {
 		t.out.Spec.Share = []string{model.NamespaceIPC, model.NamespaceNet, model.NamespaceUTS,
 			model.NamespacePID}
 	}
+
 	switch spec.RestartPolicy {
 	case "", v1.RestartPolicyAlways, v1.RestartPolicyOnFailure, v1.RestartPolicyNever:
 	default:
@@ -283,6 +286,7 @@ func (t *translator) translatePodSpec() error {
 	if g := spec.TerminationGracePeriodSeconds; g != nil && *g < 0 {
 		return t.invalid("spec.terminationGracePeriodSeconds", "%d: must not be negative", *g)
 	}
+
 	user, err := t.userSettings("spec.securityContext", podSecurity(spec.SecurityContext))
 	if err != nil {
 		return err

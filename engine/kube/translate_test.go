@@ -868,7 +868,7 @@ func TestReadErrors(t *testing.T) {
 		},
 		{
 			name: "runAsNonRoot without user", unsupported: true,
-			doc:  manifest("containers:\n- name: c\n  image: img\n  securityContext: {runAsNonRoot: true}"),
+			doc: manifest("containers:\n- name: c\n  image: img\n  securityContext: {runAsNonRoot: true}"),
 			want: "test.yaml:9: spec.containers[0].securityContext.runAsNonRoot: runAsNonRoot needs a " +
 				"runAsUser other than 0",
 		},

@@ -11,7 +11,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 )
 
-// volumeKind is what a pod volume becomes on the host.
+// volumeKind is the kind of host object that a pod volume becomes.
 type volumeKind int
 
 const (
@@ -24,7 +24,7 @@ const (
 	// volumeHostPath is a bind mount of a host path.
 	volumeHostPath
 	// volumeClaim is a named volume called after the claim, which stays
-	// after `kube down`, as podman keeps it.
+	// after `kube down`.
 	volumeClaim
 )
 
@@ -61,7 +61,7 @@ func (m mount) volumeOption(podID string) string {
 }
 
 // HostPath is a hostPath volume: a path on the host and the Kubernetes
-// type that says what must be there.
+// type that the file at the path must have.
 type HostPath struct {
 	Path string
 	// Type is a v1.HostPathType, such as DirectoryOrCreate; empty means no

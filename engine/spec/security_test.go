@@ -174,3 +174,16 @@ func TestGenerateReadOnlyRootfs(t *testing.T) {
 		t.Error("root file system is writable, expected read-only")
 	}
 }
+
+func TestGenerateInfraSysfsWritable(t *testing.T) {
+	s := generateFor(t, &model.Container{Infra: true})
+	if m := findMount(s, "/sys"); m == nil || !slices.Contains(m.Options, "rw") {
+		t.Errorf("infra /sys = %+v, expected it writable so privileged containers get a writable sysfs", m)
+	}
+	if m := findMount(s, "/sys/fs/cgroup"); m == nil || !slices.Contains(m.Options, "ro") {
+		t.Errorf("infra /sys/fs/cgroup = %+v, expected it read-only", m)
+	}
+	if len(s.Linux.MaskedPaths) == 0 {
+		t.Error("infra container has no masked paths, expected podman's defaults")
+	}
+}

@@ -74,7 +74,7 @@ func Generate(o Options) (*specs.Spec, error) {
 			Rlimits:      rlimits(),
 		},
 		Hostname: o.Hostname,
-		Mounts:   append(defaultMounts(c.Privileged), userMounts(c.Mounts)...),
+		Mounts:   append(defaultMounts(c), userMounts(c.Mounts)...),
 		Linux: &specs.Linux{
 			CgroupsPath: o.CgroupsPath,
 			Namespaces:  namespaces(o),
@@ -299,11 +299,18 @@ func rlimits() []specs.POSIXRlimit {
 	return out
 }
 
-// defaultMounts returns the kernel file systems of every container; /sys
-// and /sys/fs/cgroup are writable only in a privileged one.
-func defaultMounts(privileged bool) []specs.Mount {
-	sysMode := "ro"
-	if privileged {
+// defaultMounts returns the kernel file systems of every container. /sys
+// and /sys/fs/cgroup are writable only in a privileged container. /sys is
+// also writable in an infra container: every container of the pod's
+// network namespace gets the sysfs superblock that the infra container
+// creates, and a read-only superblock would leave /sys read-only in
+// privileged containers too. Other containers still mount it read-only.
+func defaultMounts(c *model.Container) []specs.Mount {
+	sysMode, cgroupMode := "ro", "ro"
+	if c.Privileged {
+		sysMode, cgroupMode = "rw", "rw"
+	}
+	if c.Infra {
 		sysMode = "rw"
 	}
 	return []specs.Mount{
@@ -320,7 +327,7 @@ func defaultMounts(privileged bool) []specs.Mount {
 		{Destination: "/sys", Type: "sysfs", Source: "sysfs",
 			Options: []string{"nosuid", "noexec", "nodev", sysMode}},
 		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup",
-			Options: []string{"nosuid", "noexec", "nodev", "relatime", sysMode}},
+			Options: []string{"nosuid", "noexec", "nodev", "relatime", cgroupMode}},
 	}
 }
 
