@@ -9,6 +9,7 @@ command -v conmon >/dev/null 2>&1 || missing="$missing conmon"
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || missing="$missing busybox-static"
 [ -x /usr/lib/cni/bridge ] || missing="$missing containernetworking-plugins"
 command -v iptables >/dev/null 2>&1 || missing="$missing iptables"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v wat2wasm >/dev/null 2>&1 || missing="$missing wabt"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" != 0 ]; then

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os/user"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/common/pkg/config"
@@ -88,7 +89,15 @@ func podSpecInput(spec engine.PodSpec) policy.PodSpec {
 func containerSpecInput(spec engine.ContainerSpec) policy.ContainerSpec {
 	out := policy.ContainerSpec{Name: spec.Name, Image: spec.Image, User: spec.User, Env: spec.Env,
 		Capabilities:      append([]string(nil), config.DefaultCapabilities...),
-		AddedCapabilities: []string{}, HostNamespaces: []string{}, Mounts: []policy.Mount{}}
+		AddedCapabilities: []string{}, HostNamespaces: []string{}, Mounts: []policy.Mount{},
+		Privileged: spec.Privileged}
+	for _, cap := range spec.CapAdd {
+		if !strings.HasPrefix(cap, "CAP_") {
+			cap = "CAP_" + strings.ToUpper(cap)
+		}
+		out.Capabilities = append(out.Capabilities, cap)
+		out.AddedCapabilities = append(out.AddedCapabilities, cap)
+	}
 	for _, v := range spec.Volumes {
 		m, err := engine.ParseVolume(v)
 		if err != nil {
