@@ -231,3 +231,40 @@ func (s *Server) visibleContainers(ctx context.Context, who Subject, ctrs []engi
 	}
 	return out, nil
 }
+
+// visibleImages filters `image ls` through the policy's visible rule, with
+// each image as a target of kind image.
+func (s *Server) visibleImages(ctx context.Context, who Subject, images []*model.Image) ([]*model.Image, error) {
+	targets := make([]*policy.Target, len(images))
+	for i, img := range images {
+		name := img.ID
+		if len(img.Names) > 0 {
+			name = img.Names[0]
+		}
+		targets[i] = &policy.Target{Kind: "image", Name: name, ID: img.ID, Labels: img.Config.Labels}
+	}
+	keep, err := s.visible(ctx, who, policy.OpImageList, targets)
+	if err != nil {
+		return nil, err
+	}
+	out := []*model.Image{}
+	for i, img := range images {
+		if keep[i] {
+			out = append(out, img)
+		}
+	}
+	return out, nil
+}
+
+// eventVisible asks the policy's visible rule about one event, as a target
+// of kind event owned by the event's tenant. An error hides the event.
+func (s *Server) eventVisible(ctx context.Context, who Subject, ev *model.Event) bool {
+	if s.policy == nil {
+		return true
+	}
+	target := policy.Target{Kind: "event", Name: ev.Name, ID: ev.ID,
+		Owner: &policy.Owner{Tenant: ev.Tenant}}
+	keep, err := s.policy.Visible(ctx, policy.Input{Operation: policy.OpEventsList,
+		Subject: who.policySubject()}, []policy.Target{target})
+	return err == nil && len(keep) == 1 && keep[0]
+}

@@ -22,12 +22,12 @@ func (s *Server) imageRoutes() {
 	})
 	s.handle("POST "+p+"/load", s.loadImages)
 	s.handle("POST "+p+"/pull", s.pullImage)
-	s.handle("GET "+p, func(_ http.ResponseWriter, _ *http.Request, _ Subject) (any, error) {
+	s.handle("GET "+p, func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		images, err := s.eng.Images().List()
-		if images == nil {
-			images = []*model.Image{}
+		if err != nil {
+			return nil, err
 		}
-		return images, err
+		return s.visibleImages(r.Context(), who, images)
 	})
 	s.handle("GET "+p+"/{ref...}", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 		return s.eng.Images().Lookup(r.PathValue("ref"))

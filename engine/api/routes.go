@@ -336,6 +336,9 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, who Subjec
 		if !who.Admin && ev.Tenant != who.Tenant {
 			return nil
 		}
+		if !s.eventVisible(r.Context(), who, ev) {
+			return nil
+		}
 		if err := enc.Encode(ev); err != nil {
 			return err
 		}
