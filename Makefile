@@ -32,10 +32,11 @@ unit:
 e2e: deps
 	$(GO) test -count=1 -timeout 30m -v ./test/
 
-# Go micro-benchmarks, then podplug against podman side by side (root; the
-# defaults took 14 minutes on a 2-CPU VM). Shorter:
+# Go micro-benchmarks, then podplug against podman side by side and the
+# scale scenario, podplug alone up to 500 pods (root; the defaults took 12
+# minutes on a 2-CPU VM, about 4 of them in the scale scenario). Shorter:
 #   make bench BENCH_RUNS=3 BENCH_SCENARIOS=create,start5,stop5
-BENCH_RUNS ?= 7
+BENCH_RUNS ?= 5
 BENCH_SCENARIOS ?= all
 BENCH_GO_OUT ?= bench/go-bench.txt
 

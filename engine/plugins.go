@@ -64,6 +64,9 @@ func (e *Engine) runPreStart(ctx context.Context, pod *model.Pod, c *model.Conta
 	if e.hooks == nil || c.Infra {
 		return nil
 	}
+	if !e.hooks.Active(hooks.HookPreStart) && len(c.Status.PluginLabels) == 0 {
+		return nil
+	}
 	_, ctrs, err := e.podAndContainers(pod.ID)
 	if err != nil {
 		return err

@@ -53,9 +53,19 @@ func lookupAcross[T any](kind, ref string, all []*T, lookup func(tenant, ref str
 	return nil, fmt.Errorf("%s %q: %w", kind, ref, store.ErrNotFound)
 }
 
+// An administrator's bare reference resolves first as an ID and then in the
+// administrator's own tenant (the empty one), both index lookups, before
+// the scan over every tenant.
 func (e *Engine) lookupPodAcross(ref string) (*model.Pod, error) {
 	var pod *model.Pod
 	err := e.db.View(func(tx *store.Tx) error {
+		var err error
+		if pod, err = tx.GetPod(ref); err == nil {
+			return nil
+		}
+		if pod, err = tx.LookupPod("", ref); err == nil {
+			return nil
+		}
 		pods, err := tx.ListPods()
 		if err != nil {
 			return err
@@ -71,6 +81,13 @@ func (e *Engine) lookupPodAcross(ref string) (*model.Pod, error) {
 func (e *Engine) lookupContainerAcross(ref string) (*model.Container, error) {
 	var c *model.Container
 	err := e.db.View(func(tx *store.Tx) error {
+		var err error
+		if c, err = tx.GetContainer(ref); err == nil {
+			return nil
+		}
+		if c, err = tx.LookupContainer("", ref); err == nil {
+			return nil
+		}
 		ctrs, err := tx.ListContainers()
 		if err != nil {
 			return err

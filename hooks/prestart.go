@@ -280,3 +280,20 @@ func setKey(m map[string]string, k, v string) map[string]string {
 	m[k] = v
 	return m
 }
+
+// Active reports whether a call of hook could do anything: some enabled
+// plugin subscribes to it, or a required plugin exists whose absence must
+// block the call.
+func (m *Manager) Active(hook string) bool {
+	if len(m.subscribed(hook)) > 0 {
+		return true
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, e := range m.entries {
+		if e.rec.Manifest.Required {
+			return true
+		}
+	}
+	return false
+}

@@ -8,8 +8,9 @@
 // Usage, from the repository root, as root:
 //
 //	make build
-//	go run ./bench/compare -out BENCHMARKS.md -runs 7 -scenarios all
+//	go run ./bench/compare -out BENCHMARKS.md -runs 5 -scenarios all
 //	go run ./bench/compare -runs 3 -scenarios create,start5,stop5
+//	go run ./bench/compare -scenarios scale -scale-pods 50,500
 //
 // Each engine keeps its state under a private directory (-workdir): podplug
 // runs with --root and --run-root there, podman with --root, --runroot,
@@ -25,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +39,8 @@ type config struct {
 	runs          int      // timed runs per engine and scenario
 	scenarios     []string // scenario names, or "all"
 	psPods        []int    // pod counts of the pod ps scenario
+	scalePods     []int    // increasing pod counts of the scale scenario
+	scale         bool     // run the scale scenario
 	podplug       string   // podplug binary, with podplug-pause next to it
 	podman        string   // podman binary
 	rootfsScript  string   // script that writes the busybox root file system tarball
@@ -51,10 +55,12 @@ func parseFlags(args []string) (*config, error) {
 	cfg := &config{args: args}
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.StringVar(&cfg.out, "out", "BENCHMARKS.md", "path of the Markdown report")
-	fs.IntVar(&cfg.runs, "runs", 7, "timed runs per engine and scenario")
+	fs.IntVar(&cfg.runs, "runs", 5, "timed runs per engine and scenario")
 	scenarios := fs.String("scenarios", "all",
 		"comma-separated scenario names, or all: "+strings.Join(scenarioNames(), ","))
 	psPods := fs.String("ps-pods", "50,500", "comma-separated pod counts for the pod ps scenario")
+	scalePods := fs.String("scale-pods", "50,500",
+		"comma-separated increasing pod counts at which the scale scenario measures")
 	fs.StringVar(&cfg.podplug, "podplug", "bin/podplug",
 		"podplug binary (podplug-pause must be next to it)")
 	fs.StringVar(&cfg.podman, "podman", "podman", "podman binary")
@@ -79,11 +85,23 @@ func parseFlags(args []string) (*config, error) {
 	}
 
 	cfg.scenarios = splitList(*scenarios)
-	counts, err := parseCounts(*psPods)
+	counts, err := parseCounts("-ps-pods", *psPods)
 	if err != nil {
 		return nil, err
 	}
 	cfg.psPods = counts
+	if cfg.scalePods, err = parseCounts("-scale-pods", *scalePods); err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(cfg.scalePods); i++ {
+		if cfg.scalePods[i] <= cfg.scalePods[i-1] {
+			return nil, fmt.Errorf("invalid -scale-pods %q: counts must increase", *scalePods)
+		}
+	}
+	if len(cfg.scalePods) == 0 {
+		return nil, errors.New("invalid -scale-pods: give at least one pod count")
+	}
+	cfg.scale = slices.Contains(cfg.scenarios, "all") || slices.Contains(cfg.scenarios, scaleName)
 	return cfg, nil
 }
 
@@ -97,12 +115,13 @@ func splitList(s string) []string {
 	return out
 }
 
-func parseCounts(s string) ([]int, error) {
+// parseCounts parses the comma-separated pod counts of the flag name.
+func parseCounts(name, s string) ([]int, error) {
 	var counts []int
 	for _, item := range splitList(s) {
 		n, err := strconv.Atoi(item)
 		if err != nil || n < 1 {
-			return nil, fmt.Errorf("invalid -ps-pods value %q: use positive integers", item)
+			return nil, fmt.Errorf("invalid %s value %q: use positive integers", name, item)
 		}
 		counts = append(counts, n)
 	}
@@ -155,17 +174,21 @@ func run(ctx context.Context, cfg *config) error {
 	started := time.Now()
 	machine := describeMachine()
 	results := runScenarios(ctx, lab, scenarios, cfg.runs)
+	var scale *scaleResult
+	if cfg.scale && ctx.Err() == nil {
+		scale = runScale(ctx, lab, cfg.scalePods)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted; no report written: %w", err)
 	}
 	machine.finish()
 
-	rep := &report{cfg: cfg, lab: lab, machine: machine, results: results,
+	rep := &report{cfg: cfg, lab: lab, machine: machine, results: results, scale: scale,
 		started: started, elapsed: time.Since(started)}
 	if err := rep.write(cfg.out); err != nil {
 		return err
 	}
-	printSummary(os.Stderr, results)
+	printSummary(os.Stderr, results, scale)
 	fmt.Fprintf(os.Stderr, "report written to %s\n", cfg.out)
 	return nil
 }

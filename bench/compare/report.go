@@ -137,6 +137,7 @@ type report struct {
 	lab     *lab
 	machine *machineInfo
 	results []*result
+	scale   *scaleResult // nil when the scale scenario did not run
 	started time.Time
 	elapsed time.Duration
 }
@@ -145,6 +146,7 @@ func (r *report) write(path string) error {
 	var b bytes.Buffer
 	r.writeIntro(&b)
 	r.writeResults(&b)
+	r.writeScale(&b)
 	r.writeMethod(&b)
 	r.writeMachine(&b)
 	r.writePodman(&b)
@@ -172,7 +174,11 @@ func (r *report) writeIntro(w io.Writer) {
 		"time of the timed command alone, from the fork of the CLI to its exit; the set-up "+
 		"of a run, the state check after it and the removal of its pod are not timed. "+
 		"Figures are in seconds. The ratio is podplug's median over podman's, and a target "+
-		"is met when the ratio is below it.\n\n", r.cfg.runs)
+		"is met when the ratio is below it.", r.cfg.runs)
+	if r.scale != nil {
+		fmt.Fprintf(w, " The scale scenario runs once, on podplug alone.")
+	}
+	fmt.Fprintf(w, "\n\n")
 }
 
 func (r *report) writeResults(w io.Writer) {
@@ -337,6 +343,9 @@ func (r *report) writeFailures(w io.Writer) {
 			}
 		}
 	}
+	if r.scale != nil && r.scale.err != nil {
+		lines = append(lines, fmt.Sprintf("- %s, podplug: %s", scaleName, oneLine(r.scale.err.Error())))
+	}
 	if len(lines) == 0 {
 		return
 	}
@@ -396,7 +405,7 @@ func (r *report) writeGoBench(w io.Writer) error {
 }
 
 // printSummary writes the results table in plain text, for the terminal.
-func printSummary(w io.Writer, results []*result) {
+func printSummary(w io.Writer, results []*result, scale *scaleResult) {
 	fmt.Fprintf(w, "\n%-14s %-14s %9s %9s %7s %7s\n", "scenario", "command", "podplug", "podman",
 		"ratio", "target")
 	for _, res := range results {
@@ -406,4 +415,5 @@ func printSummary(w io.Writer, results []*result) {
 		fmt.Fprintf(w, "%-14s %-14s %9.3f %9.3f %7s %7.2f %s\n", res.scenario.key, res.step.label,
 			pp.median.Seconds(), pm.median.Seconds(), ratio, res.step.target, mark)
 	}
+	printScaleSummary(w, scale)
 }

@@ -124,16 +124,19 @@ func containerCount(n int) string {
 	return fmt.Sprintf("%d containers", n)
 }
 
+// scenarioNames returns the name of every scenario, the scale scenario
+// last.
 func scenarioNames() []string {
 	var names []string
 	for _, sc := range scenarioList([]int{1}) {
 		names = append(names, sc.name)
 	}
-	return names
+	return append(names, scaleName)
 }
 
-// selectScenarios returns the scenarios named in names ("all" for every
-// one) in their canonical order.
+// selectScenarios returns the side-by-side scenarios named in names ("all"
+// for every one) in their canonical order. The scale scenario is valid in
+// names but not returned: run selects it separately.
 func selectScenarios(names []string, psPods []int) ([]*scenario, error) {
 	all := scenarioList(psPods)
 	if len(names) == 0 {
