@@ -10,8 +10,9 @@ import (
 )
 
 // AllTenants is the scope of an administrator: lookups and listings span
-// every tenant. A reference may then be TENANT/NAME; a bare name must be
-// unique across tenants.
+// every tenant. A reference may then be TENANT/NAME. A bare name resolves in
+// the administrator's own tenant first, else it must be unique across
+// tenants.
 const AllTenants = "*"
 
 func inScope(scope, tenant string) bool { return scope == AllTenants || scope == tenant }

@@ -10,7 +10,7 @@ import (
 	"github.com/podplug/podplug/plugins"
 )
 
-// Outcome is what one plugin did in a hook call, for events and inspect.
+// Outcome is the result of one plugin in a hook call, for events and inspect.
 type Outcome struct {
 	Plugin string `json:"plugin"`
 	// Result is ok, denied, would-deny, would-change, or failed.
@@ -106,7 +106,7 @@ func (m *Manager) callPreStart(ctx context.Context, e *entry, in PreStartInput) 
 	return m.judge(man, res.Changes, callErr)
 }
 
-// judge turns a plugin's answer into an outcome, applying its mode and
+// judge turns a plugin's result into an outcome, applying its mode and
 // failure policy.
 func (m *Manager) judge(man *plugins.Manifest, changes *Changes, callErr error) (*Changes, Outcome, error) {
 	outcome := Outcome{Plugin: man.Name, Result: "ok"}
