@@ -39,7 +39,8 @@ func callerOf(ctx context.Context, owner model.Owner) Caller {
 
 // StartCheck decides whether a container may start with spec s, after the
 // pre-start plugins changed it. It returns an error to refuse.
-type StartCheck func(ctx context.Context, caller Caller, pod *model.Pod, c *model.Container, s *specs.Spec) error
+type StartCheck func(ctx context.Context, caller Caller, pod *model.Pod, c *model.Container,
+	s *specs.Spec) error
 
 // SetStartCheck installs the check run before runc sees each container's
 // final spec. Set it before serving requests.

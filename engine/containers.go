@@ -82,7 +82,8 @@ func (e *Engine) CreateContainer(ctx context.Context, spec ContainerSpec) (*mode
 	return c, nil
 }
 
-func (e *Engine) buildContainer(pod *model.Pod, img *model.Image, spec ContainerSpec) (*model.Container, error) {
+func (e *Engine) buildContainer(pod *model.Pod, img *model.Image,
+	spec ContainerSpec) (*model.Container, error) {
 	c := &model.Container{
 		ID: newID(), Name: spec.Name, PodID: pod.ID, Owner: pod.Owner,
 		Image: spec.Image, ImageID: img.ID, Labels: spec.Labels,
@@ -93,7 +94,8 @@ func (e *Engine) buildContainer(pod *model.Pod, img *model.Image, spec Container
 		c.Name = pod.Name + "-" + shortID(c.ID)[:6]
 	}
 	if !validName(c.Name) {
-		return nil, invalidf("container name %q: use letters, digits, _ . - and start with a letter or digit", c.Name)
+		return nil, invalidf("container name %q: use letters, digits, _ . - and start with a "+
+			"letter or digit", c.Name)
 	}
 	if err := applyImageDefaults(c, img.Config, spec); err != nil {
 		return nil, err
@@ -242,13 +244,15 @@ func checkRequires(tx *store.Tx, pod *model.Pod, c *model.Container) error {
 		other, ok := byName[dep]
 		if !ok {
 			if elsewhere, err := tx.LookupContainer(pod.Owner.Tenant, dep); err == nil {
-				return invalidf("container %s requires %s, which belongs to another pod (%s): dependencies must be in pod %s",
+				return invalidf("container %s requires %s, which belongs to another pod (%s): "+
+					"dependencies must be in pod %s",
 					c.Name, dep, elsewhere.PodID[:12], pod.Name)
 			}
 			return invalidf("container %s requires %s, which is not in pod %s", c.Name, dep, pod.Name)
 		}
 		if other.IsInit() || other.Infra {
-			return invalidf("container %s requires %s, which is an init or infra container: require ordinary containers only",
+			return invalidf("container %s requires %s, which is an init or infra container: "+
+				"require ordinary containers only",
 				c.Name, dep)
 		}
 	}
@@ -294,7 +298,8 @@ func (e *Engine) RemoveContainer(ctx context.Context, tenant, ref string, opts R
 		return fmt.Errorf("container %s: %w", ref, store.ErrNotFound)
 	}
 	if c.Infra {
-		return fmt.Errorf("remove container %s: it is the infra container of pod %s: remove the pod instead: %w",
+		return fmt.Errorf("remove container %s: it is the infra container of pod %s: remove "+
+			"the pod instead: %w",
 			c.Name, pod.Name, ErrConflict)
 	}
 	for _, other := range ctrs {

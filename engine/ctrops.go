@@ -9,7 +9,8 @@ import (
 )
 
 // withContainer looks up a container, takes its pod's lock and runs fn.
-func (e *Engine) withContainer(tenant, ref string, fn func(*model.Pod, []*model.Container, *model.Container) error) error {
+func (e *Engine) withContainer(tenant, ref string, fn func(*model.Pod, []*model.Container,
+	*model.Container) error) error {
 	c, err := e.LookupContainer(tenant, ref)
 	if err != nil {
 		return err
@@ -22,7 +23,8 @@ func (e *Engine) withContainer(tenant, ref string, fn func(*model.Pod, []*model.
 // StartContainer starts one container, after the pod's infra container and
 // the containers it requires, as podman does.
 func (e *Engine) StartContainer(ctx context.Context, tenant, ref string) error {
-	return e.withContainer(tenant, ref, func(pod *model.Pod, ctrs []*model.Container, c *model.Container) error {
+	return e.withContainer(tenant, ref, func(pod *model.Pod, ctrs []*model.Container,
+		c *model.Container) error {
 		if infra := findByID(ctrs, pod.InfraID); infra != nil && !c.Infra {
 			if err := e.startContainer(ctx, pod, infra); err != nil {
 				return err

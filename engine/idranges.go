@@ -37,7 +37,8 @@ const (
 // it across restarts. The error wraps ErrNoIDRange when the files list no
 // such block or every block is in use, and ErrConflict when ranges overlap.
 // TenantIDMap is safe for concurrent use.
-func (e *Engine) TenantIDMap(tenant string, explicit *model.IDMap, reserved []model.IDMap) (*model.IDMap, error) {
+func (e *Engine) TenantIDMap(tenant string, explicit *model.IDMap,
+	reserved []model.IDMap) (*model.IDMap, error) {
 	// Badger detects conflicts on keys a transaction read, not on a range
 	// scan that found nothing, so two allocations in parallel could pick
 	// the same block. One daemon owns the store, so a mutex suffices.
@@ -89,7 +90,8 @@ func checkAllotted(tenant string, own model.IDMap, reserved []model.IDMap, out *
 }
 
 // allotIDMap picks a free block from the subordinate id files.
-func (e *Engine) allotIDMap(tenant string, allotted map[string]model.IDMap, reserved []model.IDMap) (model.IDMap, error) {
+func (e *Engine) allotIDMap(tenant string, allotted map[string]model.IDMap,
+	reserved []model.IDMap) (model.IDMap, error) {
 	uidFile, gidFile := e.subIDFiles()
 	uids, err := userns.ReadSubIDs(uidFile, subIDUser)
 	if err != nil {

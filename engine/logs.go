@@ -37,7 +37,8 @@ type LogOptions struct {
 const logPollInterval = 100 * time.Millisecond
 
 // ContainerLogs sends a container's log to fn.
-func (e *Engine) ContainerLogs(ctx context.Context, tenant, ref string, opts LogOptions, fn func(LogEntry) error) error {
+func (e *Engine) ContainerLogs(ctx context.Context, tenant, ref string, opts LogOptions,
+	fn func(LogEntry) error) error {
 	c, err := e.LookupContainer(tenant, ref)
 	if err != nil {
 		return err
@@ -47,7 +48,8 @@ func (e *Engine) ContainerLogs(ctx context.Context, tenant, ref string, opts Log
 
 // PodLogs sends the logs of a pod's containers to fn, merged by time; the
 // infra container writes none and is skipped.
-func (e *Engine) PodLogs(ctx context.Context, tenant, ref string, opts LogOptions, fn func(LogEntry) error) error {
+func (e *Engine) PodLogs(ctx context.Context, tenant, ref string, opts LogOptions,
+	fn func(LogEntry) error) error {
 	pod, err := e.LookupPod(tenant, ref)
 	if err != nil {
 		return err
@@ -88,7 +90,8 @@ func selectLogContainers(pod *model.Pod, ctrs []*model.Container, ref string) ([
 	case len(byID) == 1:
 		return byID, nil
 	case len(byID) > 1:
-		return nil, fmt.Errorf("container %s in pod %s: %d container IDs start with it: give more of the ID: %w",
+		return nil, fmt.Errorf("container %s in pod %s: %d container IDs start with it: give "+
+			"more of the ID: %w",
 			ref, pod.Name, len(byID), ErrInvalid)
 	}
 	return nil, fmt.Errorf("container %s is not in pod %s: %w", ref, pod.Name, ErrInvalid)
@@ -105,7 +108,8 @@ type logReader struct {
 	partialStream string
 }
 
-func (e *Engine) streamLogs(ctx context.Context, ctrs []*model.Container, follow bool, fn func(LogEntry) error) error {
+func (e *Engine) streamLogs(ctx context.Context, ctrs []*model.Container, follow bool,
+	fn func(LogEntry) error) error {
 	readers := make([]*logReader, 0, len(ctrs))
 	defer func() {
 		for _, r := range readers {

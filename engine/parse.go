@@ -58,7 +58,8 @@ func parseSize(s string) (int64, error) {
 	v, err := strconv.ParseFloat(t, 64)
 	bytes := v * float64(mult)
 	if err != nil || math.IsNaN(v) || bytes < 1 || bytes >= math.MaxInt64 {
-		return 0, fmt.Errorf("not a size: use a positive number with an optional unit k, m or g, such as 512m")
+		return 0, fmt.Errorf("not a size: use a positive number with an optional unit k, m or " +
+			"g, such as 512m")
 	}
 	return int64(bytes), nil
 }
@@ -113,7 +114,8 @@ func parseVolume(spec string) (model.Mount, error) {
 		return model.Mount{}, invalidf("volume %q: container path %q must be absolute", spec, m.Destination)
 	}
 	if !filepath.IsAbs(m.Source) && !validName(m.Source) {
-		return model.Mount{}, invalidf("volume %q: %q is neither an absolute path nor a volume name", spec, m.Source)
+		return model.Mount{}, invalidf("volume %q: %q is neither an absolute path nor a volume name",
+			spec, m.Source)
 	}
 	m.Destination = filepath.Clean(m.Destination)
 	return m, nil

@@ -112,7 +112,8 @@ func applyChanges(s *specs.Spec, ch *hooks.Changes) {
 		s.Mounts = append(s.Mounts, pluginMount(m))
 	}
 	for _, rl := range ch.Rlimits {
-		s.Process.Rlimits = setRlimit(s.Process.Rlimits, specs.POSIXRlimit{Type: rl.Type, Soft: rl.Soft, Hard: rl.Hard})
+		s.Process.Rlimits = setRlimit(s.Process.Rlimits, specs.POSIXRlimit{Type: rl.Type,
+			Soft: rl.Soft, Hard: rl.Hard})
 	}
 	applyResources(s, ch.Resources)
 }

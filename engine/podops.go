@@ -67,7 +67,8 @@ func podGraph(pod *model.Pod, ctrs []*model.Container) (*graph.Graph, map[string
 	return g, byName, nil
 }
 
-func (e *Engine) startPodLocked(ctx context.Context, pod *model.Pod, ctrs []*model.Container, op string) error {
+func (e *Engine) startPodLocked(ctx context.Context, pod *model.Pod, ctrs []*model.Container,
+	op string) error {
 	g, byName, err := podGraph(pod, ctrs)
 	if err != nil {
 		return err
@@ -104,7 +105,8 @@ func (e *Engine) startPodLocked(ctx context.Context, pod *model.Pod, ctrs []*mod
 }
 
 // markDependents records that every name in names failed because cause did.
-func (e *Engine) markDependents(pod *model.Pod, byName map[string]*model.Container, names []string, cause string, errs map[string]error) {
+func (e *Engine) markDependents(pod *model.Pod, byName map[string]*model.Container,
+	names []string, cause string, errs map[string]error) {
 	for _, name := range names {
 		err := fmt.Errorf("%q failed: %w", cause, graph.ErrDependencyFailed)
 		errs[name] = err
@@ -254,7 +256,8 @@ func (e *Engine) RestartPod(ctx context.Context, tenant, ref string, opts StopOp
 
 // fanOut runs fn on every container that match selects, in parallel, and
 // collects the errors by container name.
-func fanOut(ctrs []*model.Container, match func(*model.Container) bool, fn func(*model.Container) error) map[string]error {
+func fanOut(ctrs []*model.Container, match func(*model.Container) bool,
+	fn func(*model.Container) error) map[string]error {
 	errs := map[string]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -307,7 +310,8 @@ func (e *Engine) UnpausePod(ctx context.Context, tenant, ref string) error {
 // parallel, by writing each container's freezer cgroup directly (what runc
 // pause does, without a runc process per container; runc is the fallback),
 // then records the new states in one transaction.
-func (e *Engine) setPodPaused(ctx context.Context, pod *model.Pod, ctrs []*model.Container, pause bool) error {
+func (e *Engine) setPodPaused(ctx context.Context, pod *model.Pod, ctrs []*model.Container,
+	pause bool) error {
 	op, from, to := "pod unpause", model.StatePaused, model.StateRunning
 	if pause {
 		op, from, to = "pod pause", model.StateRunning, model.StatePaused

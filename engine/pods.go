@@ -85,7 +85,8 @@ func buildPod(spec PodSpec) (*model.Pod, error) {
 		pod.Name = "pod-" + shortID(id)
 	}
 	if !validName(pod.Name) {
-		return nil, invalidf("pod name %q: use letters, digits, _ . - and start with a letter or digit", pod.Name)
+		return nil, invalidf("pod name %q: use letters, digits, _ . - and start with a letter "+
+			"or digit", pod.Name)
 	}
 	if pod.ExitPolicy == "" {
 		pod.ExitPolicy = model.ExitPolicyContinue
@@ -137,7 +138,8 @@ func parseShare(pod *model.Pod, share []string) ([]string, error) {
 		return nil, nil
 	}
 	if !pod.Infra {
-		return nil, invalidf("pod %s: sharing namespaces needs an infra container: drop --share or --infra=false", pod.Name)
+		return nil, invalidf("pod %s: sharing namespaces needs an infra container: drop "+
+			"--share or --infra=false", pod.Name)
 	}
 	var out []string
 	for _, ns := range share {
@@ -147,7 +149,8 @@ func parseShare(pod *model.Pod, share []string) ([]string, error) {
 			model.NamespacePID, model.NamespaceCgroup:
 			out = append(out, ns)
 		default:
-			return nil, invalidf("pod %s: namespace %q cannot be shared: use ipc, net, uts, pid or cgroup", pod.Name, ns)
+			return nil, invalidf("pod %s: namespace %q cannot be shared: use ipc, net, uts, "+
+				"pid or cgroup", pod.Name, ns)
 		}
 	}
 	return out, nil

@@ -57,7 +57,8 @@ func (e *Engine) reconcile(ctx context.Context) {
 
 // reconcileContainer settles one container and reports whether it is a
 // stop cut short, which the caller finishes per pod.
-func (e *Engine) reconcileContainer(ctx context.Context, c *model.Container, states map[string]oci.State) bool {
+func (e *Engine) reconcileContainer(ctx context.Context, c *model.Container,
+	states map[string]oci.State) bool {
 	st, known := states[c.ID]
 	alive := known && (st.Status == "running" || st.Status == "paused" || st.Status == "pausing")
 	switch {

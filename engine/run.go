@@ -107,7 +107,8 @@ func (e *Engine) getContainer(id string) (*model.Container, error) {
 
 // createInRuntime mounts the root file system, writes the bundle and has
 // conmon create the container.
-func (e *Engine) createInRuntime(ctx context.Context, pod *model.Pod, c *model.Container) (oci.Created, error) {
+func (e *Engine) createInRuntime(ctx context.Context, pod *model.Pod,
+	c *model.Container) (oci.Created, error) {
 	if e.rt.Exists(c.ID) {
 		if err := e.rt.Delete(ctx, c.ID, true); err != nil {
 			return oci.Created{}, err
@@ -429,7 +430,8 @@ const exitPoll = time.Second
 
 // waitExit waits up to d for the container's exit to be recorded and
 // reports whether it was.
-func (e *Engine) waitExit(ctx context.Context, c *model.Container, exited <-chan struct{}, d time.Duration) bool {
+func (e *Engine) waitExit(ctx context.Context, c *model.Container, exited <-chan struct{},
+	d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	poll := time.NewTicker(exitPoll)

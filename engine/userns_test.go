@@ -351,7 +351,8 @@ func TestUserNSContainerRootIsMappedID(t *testing.T) {
 	if got := env.exec("blue", "app", "id", "-u"); got != "0" {
 		t.Errorf("`id -u` in the container = %q, want 0", got)
 	}
-	if got := env.exec("blue", "app", "cat", "/proc/self/uid_map"); strings.Join(strings.Fields(got), " ") != "0 300000 65536" {
+	if got := env.exec("blue", "app", "cat",
+		"/proc/self/uid_map"); strings.Join(strings.Fields(got), " ") != "0 300000 65536" {
 		t.Errorf("uid_map in the container = %q, want 0 300000 65536", got)
 	}
 	if got := hostUID(t, env.infra("blue", "web").Status.PID); got != "300000" {
@@ -398,7 +399,8 @@ func TestUserNSTenantsGetDisjointRanges(t *testing.T) {
 	dir := t.TempDir()
 	subuid, subgid := filepath.Join(dir, "subuid"), filepath.Join(dir, "subgid")
 	for _, path := range []string{subuid, subgid} {
-		if err := os.WriteFile(path, []byte("alice:100000:65536\npodplug:400000:131072\n"), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte("alice:100000:65536\npodplug:400000:131072\n"),
+			0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -613,7 +615,8 @@ func TestUserNSShiftedCopyReused(t *testing.T) {
 	if uid, _ := fileOwner(t, filepath.Join(shifted, "bin", "busybox")); uid != 300000 {
 		t.Errorf("/bin/busybox of the shifted copy is owned by uid %d, want 300000", uid)
 	}
-	if !sameInode(t, filepath.Join(shifted, "bin", "busybox"), filepath.Join(shifted, "bin", "busybox.hardlink")) {
+	if !sameInode(t, filepath.Join(shifted, "bin", "busybox"), filepath.Join(shifted, "bin",
+		"busybox.hardlink")) {
 		t.Error("the shifted copy has two files where the layer has a hardlink")
 	}
 	size, files := diskUsage(t, shifted)
@@ -632,7 +635,8 @@ func TestUserNSShiftedCopyReused(t *testing.T) {
 
 	zero := uint(0)
 	for _, pod := range []string{"web", "other"} {
-		err := env.e.RemovePod(context.Background(), "blue", pod, RemovePodOptions{Force: true, Timeout: &zero})
+		err := env.e.RemovePod(context.Background(), "blue", pod, RemovePodOptions{Force: true,
+			Timeout: &zero})
 		if err != nil {
 			t.Fatalf("remove pod %s: %v", pod, err)
 		}

@@ -206,7 +206,8 @@ func (m *Manager) Install(ctx context.Context, wasm []byte, opts InstallOptions)
 	return m.info(e), nil
 }
 
-func (m *Manager) manifestFor(ctx context.Context, wasm []byte, opts InstallOptions) (*plugins.Manifest, error) {
+func (m *Manager) manifestFor(ctx context.Context, wasm []byte,
+	opts InstallOptions) (*plugins.Manifest, error) {
 	data := opts.Manifest
 	if data == nil {
 		derived, err := deriveManifest(ctx, wasm, opts.Name)

@@ -106,12 +106,14 @@ func writeBusyboxTar(path string) error {
 		}
 		_ = tw.WriteHeader(&tar.Header{Name: dir + "/", Typeflag: tar.TypeDir, Mode: mode})
 	}
-	_ = tw.WriteHeader(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bin))})
+	_ = tw.WriteHeader(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755,
+		Size: int64(len(bin))})
 	_, _ = tw.Write(bin)
 	sc := bufio.NewScanner(bytes.NewReader(applets))
 	for sc.Scan() {
 		if name := sc.Text(); name != "" && name != "busybox" {
-			_ = tw.WriteHeader(&tar.Header{Name: "bin/" + name, Typeflag: tar.TypeSymlink, Linkname: "busybox"})
+			_ = tw.WriteHeader(&tar.Header{Name: "bin/" + name, Typeflag: tar.TypeSymlink,
+				Linkname: "busybox"})
 		}
 	}
 	files := map[string]string{
@@ -119,7 +121,8 @@ func writeBusyboxTar(path string) error {
 		"etc/group":  "root:x:0:\nnogroup:x:65534:\n",
 	}
 	for name, content := range files {
-		_ = tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(content))})
+		_ = tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644,
+			Size: int64(len(content))})
 		_, _ = tw.Write([]byte(content))
 	}
 	if err := tw.Close(); err != nil {

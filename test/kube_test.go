@@ -268,7 +268,8 @@ func TestKubePlayRollsBack(t *testing.T) {
 			e := NewEnv(t)
 			r := e.Run("kube", "play", filepath.Join("testdata", "kube", tt.manifest))
 			if r.Code != 125 {
-				t.Fatalf("kube play: exit %d, expected 125\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
+				t.Fatalf("kube play: exit %d, expected 125\nstdout: %s\nstderr: %s", r.Code,
+					r.Stdout, r.Stderr)
 			}
 			for _, want := range []string{tt.want, "the pods it created were removed"} {
 				if !strings.Contains(r.Stderr, want) {
@@ -352,7 +353,8 @@ func TestKubePlayReportsManifestErrors(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("kube play: exit %d: %s", r.Code, r.Stderr)
 	}
-	want := "Warning: " + filepath.Join(dir, "warn.yaml") + ":11: spec.containers[0].tty: not supported: ignored"
+	want := "Warning: " + filepath.Join(dir,
+		"warn.yaml") + ":11: spec.containers[0].tty: not supported: ignored"
 	if !strings.Contains(r.Stderr, want) {
 		t.Errorf("stderr %q lacks %q", r.Stderr, want)
 	}
@@ -392,7 +394,8 @@ func TestKubeSecurityContext(t *testing.T) {
 		t.Error("inspect of sec-priv shows it unprivileged")
 	}
 	caps := e.InspectContainer("sec-caps")
-	if !slices.Equal(caps.CapDrop, []string{"ALL"}) || !slices.Equal(caps.CapAdd, []string{"CAP_NET_BIND_SERVICE"}) {
+	if !slices.Equal(caps.CapDrop, []string{"ALL"}) || !slices.Equal(caps.CapAdd,
+		[]string{"CAP_NET_BIND_SERVICE"}) {
 		t.Errorf("sec-caps adds %v and drops %v", caps.CapAdd, caps.CapDrop)
 	}
 	e.MustRun("kube", "down", manifest)

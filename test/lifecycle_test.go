@@ -443,7 +443,8 @@ func TestPausePod(t *testing.T) {
 		e.CreateContainer(pod, "a", nil, sleeper...)
 		e.CreateContainer(pod, "quit", nil, "sh", "-c", "exit 0")
 		e.MustRun("pod", "start", pod)
-		e.Eventually(10*time.Second, "quit to exit", func() bool { return e.ContainerState("quit") == "exited" })
+		e.Eventually(10*time.Second, "quit to exit",
+			func() bool { return e.ContainerState("quit") == "exited" })
 		if got := e.PodState(pod); got != "Degraded" {
 			t.Fatalf("pod state with one exited container = %s, want Degraded", got)
 		}
@@ -515,7 +516,8 @@ func TestKillPod(t *testing.T) {
 			t.Errorf("%s state after a rejected kill = %s, want running", m.Name, m.State)
 		}
 		if was := member(t, before, m.Name); !m.StartedAt.Equal(was.StartedAt) {
-			t.Errorf("%s restarted by a rejected kill: started %s, was %s", m.Name, m.StartedAt, was.StartedAt)
+			t.Errorf("%s restarted by a rejected kill: started %s, was %s", m.Name, m.StartedAt,
+				was.StartedAt)
 		}
 	}
 
@@ -625,7 +627,8 @@ func TestPodStateDerivation(t *testing.T) {
 				t.Errorf("pod state = %s, want %s", got, tc.want)
 			}
 			var listed []engine.PodSummary
-			if err := json.Unmarshal([]byte(e.MustRun("pod", "ps", "--format", "json")), &listed); err != nil {
+			if err := json.Unmarshal([]byte(e.MustRun("pod", "ps", "--format", "json")),
+				&listed); err != nil {
 				t.Fatalf("decode pod ps: %v", err)
 			}
 			if len(listed) != 1 || string(listed[0].State) != tc.want {
@@ -649,7 +652,8 @@ func TestExitPolicy(t *testing.T) {
 			pod := e.CreatePod("exitpol", "--exit-policy", tc.policy)
 			e.CreateContainer(pod, "app", nil, "sleep", "1")
 			e.MustRun("pod", "start", pod)
-			e.Eventually(10*time.Second, "app to exit", func() bool { return e.ContainerState("app") == "exited" })
+			e.Eventually(10*time.Second, "app to exit",
+				func() bool { return e.ContainerState("app") == "exited" })
 
 			if !tc.infraRunning {
 				e.Eventually(10*time.Second, "infra to exit", func() bool {
@@ -758,7 +762,8 @@ func TestPodRestartRerunsInit(t *testing.T) {
 		t.Errorf("db StartedAt not renewed by restart: %s", db.StartedAt)
 	}
 	if !every.FinishedAt.Before(db.StartedAt) {
-		t.Errorf("init container every finished at %s, not before db started at %s", every.FinishedAt, db.StartedAt)
+		t.Errorf("init container every finished at %s, not before db started at %s",
+			every.FinishedAt, db.StartedAt)
 	}
 	if !db.StartedAt.Before(api.StartedAt) {
 		t.Errorf("db started at %s, not before api at %s", db.StartedAt, api.StartedAt)
@@ -819,7 +824,8 @@ func TestPodInspectShowsConfig(t *testing.T) {
 	if want := []string{"ipc", "net", "uts"}; !slices.Equal(p.SharedNamespaces, want) {
 		t.Errorf("shared namespaces = %v, want %v", p.SharedNamespaces, want)
 	}
-	if want := []string{"ipc", "net", "uts", "pid"}; !slices.Equal(e.InspectPod(custom).SharedNamespaces, want) {
+	if want := []string{"ipc", "net", "uts",
+		"pid"}; !slices.Equal(e.InspectPod(custom).SharedNamespaces, want) {
 		t.Errorf("shared namespaces with --share = %v, want %v", e.InspectPod(custom).SharedNamespaces, want)
 	}
 	if !strings.Contains(p.CgroupParent, p.ID) {

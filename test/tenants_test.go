@@ -595,7 +595,8 @@ func TestTenantPodLimitsRequired(t *testing.T) {
 				t.Errorf("pod create %v: exit %d, want 125", c.flags, r.Code)
 			}
 			if !strings.Contains(r.Stderr, c.wantCode) || !strings.Contains(r.Stderr, c.wantText) {
-				t.Errorf("pod create %v: stderr %q, want %s with %q", c.flags, r.Stderr, c.wantCode, c.wantText)
+				t.Errorf("pod create %v: stderr %q, want %s with %q", c.flags, r.Stderr,
+					c.wantCode, c.wantText)
 			}
 			if exists := f.as(f.alice, "pod", "exists", name); exists.Code != 1 {
 				t.Errorf("denied pod %s: pod exists exits %d, want 1", name, exists.Code)

@@ -277,7 +277,8 @@ func (r *report) writeMethod(w io.Writer) {
 		"which both engines imported from the same tarball that scripts/busybox-rootfs.sh "+
 		"writes (Debian's static busybox). Both engines create pods with `--network none`, "+
 		"so neither pays for bridge set-up (podplug's default is bridge when the CNI "+
-		"plugins are installed, podman's is its own bridge network through netavark). After each timed command an untimed `pod inspect` checks "+
+		"plugins are installed, podman's is its own bridge network through netavark). After "+
+		"each timed command an untimed `pod inspect` checks "+
 		"that every container, infra included, is in the expected state; a run that fails "+
 		"the check counts as failed. The podplug daemon, started with `podplug serve` "+
 		"before each scenario and stopped after it, serves every podplug command; podman "+

@@ -13,7 +13,8 @@ import (
 
 func formatFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Usage: "output as json, table, or a Go template such as '{{.Name}} {{.State}}'"},
+		&cli.StringFlag{Name: "format",
+			Usage: "output as json, table, or a Go template such as '{{.Name}} {{.State}}'"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print IDs only"},
 	}
 }

@@ -24,8 +24,9 @@ func imageCommand() *cli.Command {
 		Usage: "manage images",
 		Subcommands: []*cli.Command{
 			{
-				Name:      "import",
-				Usage:     "make an image from a root file system tarball (plain, gzip or zstd); - reads standard input",
+				Name: "import",
+				Usage: "make an image from a root file system tarball (plain, gzip or " +
+					"zstd); - reads standard input",
 				ArgsUsage: "FILE NAME",
 				Action:    withClient(imageImport),
 			},
@@ -39,10 +40,12 @@ func imageCommand() *cli.Command {
 				Action:  withClient(imageList),
 			},
 			{
-				Name:      "inspect",
-				Usage:     "show an image: ID, names, layers, size and its config (entrypoint, cmd, env, ...)",
+				Name: "inspect",
+				Usage: "show an image: ID, names, layers, size and its config (entrypoint, " +
+					"cmd, env, ...)",
 				ArgsUsage: "IMAGE",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json or a Go template"}},
+				Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
+					Usage: "json or a Go template"}},
 				Action: withClient(func(c *cli.Context, client *api.Client) error {
 					img, err := client.InspectImage(c.Context, c.Args().First())
 					if err != nil {

@@ -29,8 +29,11 @@ func pluginCommand() *cli.Command {
 				Flags: formatFlags(), Action: withClient(pluginList),
 			},
 			{
-				Name: "inspect", Usage: "show a plugin's manifest, state and failure counts", ArgsUsage: "NAME",
-				Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json or a Go template"}},
+				Name:      "inspect",
+				Usage:     "show a plugin's manifest, state and failure counts",
+				ArgsUsage: "NAME",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
+					Usage: "json or a Go template"}},
 				Action: withClient(func(c *cli.Context, client *api.Client) error {
 					info, err := client.InspectPlugin(c.Context, c.Args().First())
 					if err != nil {
@@ -61,8 +64,10 @@ func pluginInstallCommand() *cli.Command {
 		ArgsUsage: "FILE.wasm",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "manifest", Usage: "manifest file (YAML or JSON)"},
-			&cli.StringFlag{Name: "name", Usage: "plugin name when no manifest is given (default: the file name)"},
-			&cli.StringFlag{Name: "grant", Usage: "host capabilities to grant: clock, random (comma-separated)"},
+			&cli.StringFlag{Name: "name",
+				Usage: "plugin name when no manifest is given (default: the file name)"},
+			&cli.StringFlag{Name: "grant",
+				Usage: "host capabilities to grant: clock, random (comma-separated)"},
 		},
 		Action: withClient(func(c *cli.Context, client *api.Client) error {
 			if c.NArg() != 1 {
@@ -141,7 +146,9 @@ func pluginTestCommand() *cli.Command {
 		ArgsUsage: "FILE.wasm",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "hook", Value: "pre-start", Usage: "pre-start, post-stop or inspect"},
-			&cli.StringFlag{Name: "input", Usage: "input JSON file as sdk/ABI.md describes; hook and plugin fields are filled in when missing"},
+			&cli.StringFlag{Name: "input",
+				Usage: "input JSON file as sdk/ABI.md describes; hook and plugin fields are " +
+					"filled in when missing"},
 			&cli.StringFlag{Name: "manifest", Usage: "manifest file (default: derived from the module)"},
 		},
 		Action: pluginTest,

@@ -18,7 +18,8 @@ func podCommand() *cli.Command {
 		Usage: "manage pods",
 		Subcommands: []*cli.Command{
 			podCreateCommand(),
-			podOpCommand("start", "start pods: infra, init containers, then the rest in dependency order", false),
+			podOpCommand("start",
+				"start pods: infra, init containers, then the rest in dependency order", false),
 			podOpCommand("stop", "stop pods: dependents first, infra last", true),
 			podOpCommand("restart", "stop and start pods", true),
 			podOpCommand("pause", "pause every running container of pods", false),
@@ -40,15 +41,23 @@ func podCreateCommand() *cli.Command {
 		Usage: "create a pod",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "pod name (default: generated)"},
-			&cli.BoolFlag{Name: "infra", Value: true, Usage: "create an infra container that holds shared namespaces"},
-			&cli.StringFlag{Name: "share", Usage: "namespaces to share: ipc, net, uts, pid, cgroup, comma-separated, or none (default ipc,net,uts)"},
-			&cli.StringFlag{Name: "exit-policy", Value: "continue", Usage: "continue, or stop the pod when its last container exits"},
-			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "label KEY=VALUE (repeatable)"},
+			&cli.BoolFlag{Name: "infra", Value: true,
+				Usage: "create an infra container that holds shared namespaces"},
+			&cli.StringFlag{Name: "share",
+				Usage: "namespaces to share: ipc, net, uts, pid, cgroup, comma-separated, or " +
+					"none (default ipc,net,uts)"},
+			&cli.StringFlag{Name: "exit-policy", Value: "continue",
+				Usage: "continue, or stop the pod when its last container exits"},
+			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"},
+				Usage: "label KEY=VALUE (repeatable)"},
 			&cli.StringFlag{Name: "hostname", Usage: "hostname of the pod (default: its name)"},
-			&cli.StringFlag{Name: "network", Usage: "bridge (default when the CNI plugins are installed), none (loopback only) or host"},
-			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [IP:][HOST-PORT:]CONTAINER-PORT[/udp] (repeatable; bridge only)"},
+			&cli.StringFlag{Name: "network",
+				Usage: "bridge (default when the CNI plugins are installed), none (loopback only) or host"},
+			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"},
+				Usage: "publish a port: [IP:][HOST-PORT:]CONTAINER-PORT[/udp] (repeatable; bridge only)"},
 			&cli.Float64Flag{Name: "cpus", Usage: "CPU limit of the whole pod, in cores"},
-			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit of the whole pod, such as 512m or 1g"},
+			&cli.StringFlag{Name: "memory", Aliases: []string{"m"},
+				Usage: "memory limit of the whole pod, such as 512m or 1g"},
 		},
 		Action: withClient(func(c *cli.Context, client *api.Client) error {
 			labels, err := parseLabels(c.StringSlice("label"))
@@ -196,7 +205,8 @@ func podInspectCommand() *cli.Command {
 		Name:      "inspect",
 		Usage:     "show a pod's configuration and containers",
 		ArgsUsage: "POD",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json or a Go template"}},
+		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
+			Usage: "json or a Go template"}},
 		Action: withClient(func(c *cli.Context, client *api.Client) error {
 			if c.NArg() != 1 {
 				return cli.Exit("pod inspect: give one pod name or ID", exitEngine)
@@ -248,7 +258,8 @@ func podLogsCommand() *cli.Command {
 		Usage:     "show the logs of a pod's containers, each line prefixed with its container",
 		ArgsUsage: "POD",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing until the containers stop"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"},
+				Usage: "keep printing until the containers stop"},
 			&cli.StringFlag{Name: "container", Aliases: []string{"c"}, Usage: "show only this container"},
 		},
 		Action: withClient(func(c *cli.Context, client *api.Client) error {

@@ -16,7 +16,8 @@ func whoamiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "whoami",
 		Usage: "show how the daemon sees you: uid, user, groups, tenant, admin",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json or a Go template"}},
+		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
+			Usage: "json or a Go template"}},
 		Action: withClient(func(c *cli.Context, client *api.Client) error {
 			who, err := client.Whoami(c.Context)
 			if err != nil {
@@ -76,9 +77,11 @@ func policyEvalCommand() *cli.Command {
 		Name:  "eval",
 		Usage: "show the decision and reasons for a would-be request, without doing it",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "operation", Aliases: []string{"op"}, Required: true, Usage: "such as pod.start"},
+			&cli.StringFlag{Name: "operation", Aliases: []string{"op"}, Required: true,
+				Usage: "such as pod.start"},
 			&cli.UintFlag{Name: "as", Usage: "evaluate as this uid (default: yourself)"},
-			&cli.StringFlag{Name: "input", Usage: "JSON file with more of the input document: target, spec, request, context"},
+			&cli.StringFlag{Name: "input",
+				Usage: "JSON file with more of the input document: target, spec, request, context"},
 		},
 		Action: withClient(func(c *cli.Context, client *api.Client) error {
 			var req api.EvalRequest

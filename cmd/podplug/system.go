@@ -27,12 +27,18 @@ func serveCommand() *cli.Command {
 		Name:  "serve",
 		Usage: "run the daemon: own the state under --root and serve the API on --run-root/podplug.sock",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "pause-binary", Usage: "program of infra containers (default: podplug-pause next to podplug)"},
-			&cli.StringFlag{Name: "cpu-profile", Usage: "write a Go CPU profile of the daemon to this file when it stops, for `go tool pprof`"},
+			&cli.StringFlag{Name: "pause-binary",
+				Usage: "program of infra containers (default: podplug-pause next to podplug)"},
+			&cli.StringFlag{Name: "cpu-profile",
+				Usage: "write a Go CPU profile of the daemon to this file when it stops, for " +
+					"`go tool pprof`"},
 			&cli.StringFlag{Name: "tenants-file", Value: api.DefaultTenantsFile,
 				Usage: "operator file mapping users and groups to tenants; without it only root may connect"},
-			&cli.StringFlag{Name: "policy-dir", Usage: "directory or bundle of Rego policies gating every operation (default /etc/podplug/policies when it exists; none means allow all)"},
-			&cli.StringFlag{Name: "decision-log", Usage: "append every policy decision to this file as JSON lines"},
+			&cli.StringFlag{Name: "policy-dir",
+				Usage: "directory or bundle of Rego policies gating every operation (default " +
+					"/etc/podplug/policies when it exists; none means allow all)"},
+			&cli.StringFlag{Name: "decision-log",
+				Usage: "append every policy decision to this file as JSON lines"},
 		},
 		Action: func(c *cli.Context) error {
 			logger, err := newLogger(c.String("log-level"))
@@ -127,7 +133,8 @@ func serverOptions(ctx context.Context, c *cli.Context, logger *slog.Logger) (ap
 	}
 	if dir == "" {
 		if tenants != nil {
-			logger.Warn("tenants are configured but no policies are loaded: every peer on the socket may do anything; use --policy-dir")
+			logger.Warn("tenants are configured but no policies are loaded: every peer on the " +
+				"socket may do anything; use --policy-dir")
 		}
 		return opts, noop, nil
 	}
@@ -177,7 +184,8 @@ func infoCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "info",
 		Usage: "show the engine's versions, directories and counts",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json or a Go template"}},
+		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
+			Usage: "json or a Go template"}},
 		Action: withClient(func(c *cli.Context, client *api.Client) error {
 			info, err := client.Info(c.Context)
 			if err != nil {
@@ -207,7 +215,8 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "show the client's version and, if one answers, the daemon's",
 		Action: func(c *cli.Context) error {
-			fmt.Printf("Client: podplug %s (%s %s/%s)\n", api.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Printf("Client: podplug %s (%s %s/%s)\n", api.Version, runtime.Version(),
+				runtime.GOOS, runtime.GOARCH)
 			ctx, cancel := context.WithTimeout(c.Context, 2*time.Second)
 			defer cancel()
 			client := api.NewClient(filepath.Join(c.String("run-root"), "podplug.sock"))
@@ -224,7 +233,8 @@ func eventsCommand() *cli.Command {
 		Name:  "events",
 		Usage: "stream events as they happen",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "since", Usage: "also show past events since a time (RFC 3339) or a duration ago such as 10m"},
+			&cli.StringFlag{Name: "since",
+				Usage: "also show past events since a time (RFC 3339) or a duration ago such as 10m"},
 			&cli.StringSliceFlag{Name: "filter", Usage: "pod=NAME or type=pod|container|image (repeatable)"},
 			&cli.StringFlag{Name: "format", Usage: "json or a Go template"},
 		},
@@ -252,7 +262,8 @@ func eventOptions(c *cli.Context) (api.EventsOptions, error) {
 		} else if t, err := time.Parse(time.RFC3339, since); err == nil {
 			opts.Since = t.Format(time.RFC3339Nano)
 		} else {
-			return opts, cli.Exit(fmt.Sprintf("since %q: use a time such as 2026-01-02T15:04:05Z or a duration such as 10m", since), exitEngine)
+			return opts, cli.Exit(fmt.Sprintf("since %q: use a time such as "+
+				"2026-01-02T15:04:05Z or a duration such as 10m", since), exitEngine)
 		}
 	}
 	for _, f := range c.StringSlice("filter") {

@@ -133,7 +133,8 @@ func (s *Server) usage(who Subject) *policy.Usage {
 }
 
 // visible filters a listing to the items policy lets who see.
-func (s *Server) visible(ctx context.Context, who Subject, op string, targets []*policy.Target) ([]bool, error) {
+func (s *Server) visible(ctx context.Context, who Subject, op string,
+	targets []*policy.Target) ([]bool, error) {
 	out := make([]bool, len(targets))
 	if s.policy == nil {
 		for i := range out {
@@ -194,7 +195,8 @@ func (s *Server) checkRoute(ctx context.Context, who Subject, pattern string) er
 	return s.check(ctx, who, op, policy.Input{})
 }
 
-func (s *Server) visiblePods(ctx context.Context, who Subject, pods []engine.PodSummary) ([]engine.PodSummary, error) {
+func (s *Server) visiblePods(ctx context.Context, who Subject,
+	pods []engine.PodSummary) ([]engine.PodSummary, error) {
 	targets := make([]*policy.Target, len(pods))
 	for i, p := range pods {
 		targets[i] = &policy.Target{Kind: "pod", Name: p.Name, ID: p.ID, Labels: p.Labels,
@@ -213,7 +215,8 @@ func (s *Server) visiblePods(ctx context.Context, who Subject, pods []engine.Pod
 	return out, nil
 }
 
-func (s *Server) visibleContainers(ctx context.Context, who Subject, ctrs []engine.ContainerSummary) ([]engine.ContainerSummary, error) {
+func (s *Server) visibleContainers(ctx context.Context, who Subject,
+	ctrs []engine.ContainerSummary) ([]engine.ContainerSummary, error) {
 	targets := make([]*policy.Target, len(ctrs))
 	for i, c := range ctrs {
 		targets[i] = &policy.Target{Kind: "container", Name: c.Name, ID: c.ID, State: c.State,
@@ -234,7 +237,8 @@ func (s *Server) visibleContainers(ctx context.Context, who Subject, ctrs []engi
 
 // visibleImages filters `image ls` through the policy's visible rule, with
 // each image as a target of kind image.
-func (s *Server) visibleImages(ctx context.Context, who Subject, images []*model.Image) ([]*model.Image, error) {
+func (s *Server) visibleImages(ctx context.Context, who Subject,
+	images []*model.Image) ([]*model.Image, error) {
 	targets := make([]*policy.Target, len(images))
 	for i, img := range images {
 		name := img.ID

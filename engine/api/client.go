@@ -325,7 +325,8 @@ type LogsOptions struct {
 }
 
 // Logs streams log entries to fn until the log ends or ctx is done.
-func (c *Client) Logs(ctx context.Context, ref string, opts LogsOptions, fn func(engine.LogEntry) error) error {
+func (c *Client) Logs(ctx context.Context, ref string, opts LogsOptions,
+	fn func(engine.LogEntry) error) error {
 	kind := "/containers/"
 	if opts.Pod {
 		kind = "/pods/"
@@ -393,7 +394,8 @@ func decodeLines(r io.Reader, next func(*json.Decoder) error) error {
 
 // Exec runs a command in a container, copying stdin to it and its output to
 // stdout and stderr, and returns its exit code.
-func (c *Client) Exec(ctx context.Context, ref string, spec engine.ExecSpec, stdio engine.ExecIO) (int, error) {
+func (c *Client) Exec(ctx context.Context, ref string, spec engine.ExecSpec,
+	stdio engine.ExecIO) (int, error) {
 	conn, br, err := c.upgrade(ctx, ref, spec)
 	if err != nil {
 		return -1, err
@@ -410,7 +412,8 @@ func (c *Client) Exec(ctx context.Context, ref string, spec engine.ExecSpec, std
 	return readFrames(br, stdio.Stdout, stdio.Stderr)
 }
 
-func (c *Client) upgrade(ctx context.Context, ref string, spec engine.ExecSpec) (net.Conn, *bufio.Reader, error) {
+func (c *Client) upgrade(ctx context.Context, ref string, spec engine.ExecSpec) (net.Conn,
+	*bufio.Reader, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", c.socket)
 	if err != nil {
@@ -463,7 +466,8 @@ func readFrames(r io.Reader, stdout, stderr io.Writer) (int, error) {
 }
 
 // InstallPlugin uploads a plugin module with an optional manifest.
-func (c *Client) InstallPlugin(ctx context.Context, wasm, manifest []byte, name string, grants []string) (*hooks.Info, error) {
+func (c *Client) InstallPlugin(ctx context.Context, wasm, manifest []byte, name string,
+	grants []string) (*hooks.Info, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://podplug"+APIVersion+"/plugins",
 		bytes.NewReader(wasm))
 	if err != nil {

@@ -56,7 +56,8 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request, who Subject) (any,
 		return nil, fmt.Errorf("exec: %w", err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(buf, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n\r\n", ExecUpgrade)
+	fmt.Fprintf(buf,
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n\r\n", ExecUpgrade)
 	if err := buf.Flush(); err != nil {
 		return streamed, nil
 	}

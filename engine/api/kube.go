@@ -170,7 +170,8 @@ func kubeContainerInput(spec engine.ContainerSpec) policy.ContainerSpec {
 
 func (s *Server) startPods(ctx context.Context, who Subject, pods []*model.Pod) error {
 	for _, pod := range pods {
-		if err := s.check(ctx, who, policy.OpPodStart, policy.Input{Target: podTarget(pod, "Created")}); err != nil {
+		if err := s.check(ctx, who, policy.OpPodStart, policy.Input{Target: podTarget(pod,
+			"Created")}); err != nil {
 			return err
 		}
 		if err := s.eng.StartPod(ctx, scope(who), pod.ID); err != nil {
@@ -183,7 +184,8 @@ func (s *Server) startPods(ctx context.Context, who Subject, pods []*model.Pod) 
 // rollBack removes the pods a failed play created and returns the error
 // to reply with. It runs also when the client went away, so a cancelled
 // play leaves nothing behind.
-func (s *Server) rollBack(ctx context.Context, who Subject, file string, pods []*model.Pod, cause error) error {
+func (s *Server) rollBack(ctx context.Context, who Subject, file string, pods []*model.Pod,
+	cause error) error {
 	ctx = context.WithoutCancel(ctx)
 	zero := uint(0)
 	var failed []error

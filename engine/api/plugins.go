@@ -38,7 +38,8 @@ func (s *Server) pluginRoutes() {
 	s.handle("DELETE "+p+"/{name}", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
 		return nil, s.eng.Plugins().Remove(r.Context(), r.PathValue("name"))
 	})
-	s.handle("POST "+p+"/{name}/{op}", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
+	s.handle("POST "+p+"/{name}/{op}", func(_ http.ResponseWriter, r *http.Request,
+		who Subject) (any, error) {
 		switch op := r.PathValue("op"); op {
 		case "enable", "disable":
 			if err := s.check(r.Context(), who, "plugin."+op, policy.Input{}); err != nil {

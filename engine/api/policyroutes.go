@@ -18,12 +18,15 @@ import (
 )
 
 func (s *Server) policyRoutes() {
-	s.handle("GET "+APIVersion+"/whoami", func(_ http.ResponseWriter, _ *http.Request, who Subject) (any, error) {
+	s.handle("GET "+APIVersion+"/whoami", func(_ http.ResponseWriter, _ *http.Request,
+		who Subject) (any, error) {
 		return who, nil
 	})
-	s.handle("POST "+APIVersion+"/policy/reload", func(_ http.ResponseWriter, r *http.Request, _ Subject) (any, error) {
+	s.handle("POST "+APIVersion+"/policy/reload", func(_ http.ResponseWriter, r *http.Request,
+		_ Subject) (any, error) {
 		if s.policy == nil {
-			return nil, fmt.Errorf("no policies loaded: start the daemon with --policy-dir: %w", engine.ErrInvalid)
+			return nil, fmt.Errorf("no policies loaded: start the daemon with --policy-dir: %w",
+				engine.ErrInvalid)
 		}
 		if err := s.policy.Reload(r.Context()); err != nil {
 			return nil, fmt.Errorf("policy reload refused, the previous policies stay in force: %w", err)
@@ -50,7 +53,8 @@ type EvalResult struct {
 
 func (s *Server) evalPolicy(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 	if s.policy == nil {
-		return nil, fmt.Errorf("no policies loaded: start the daemon with --policy-dir: %w", engine.ErrInvalid)
+		return nil, fmt.Errorf("no policies loaded: start the daemon with --policy-dir: %w",
+			engine.ErrInvalid)
 	}
 	var req EvalRequest
 	if err := decode(r, &req); err != nil {
@@ -117,7 +121,8 @@ func containerSpecInput(spec engine.ContainerSpec) policy.ContainerSpec {
 
 // StartCheck is the engine's StartCheck: it evaluates container.start on
 // the spec as runc will see it, after the pre-start plugins changed it.
-func (s *Server) StartCheck(ctx context.Context, caller engine.Caller, pod *model.Pod, c *model.Container, spec *specs.Spec) error {
+func (s *Server) StartCheck(ctx context.Context, caller engine.Caller, pod *model.Pod,
+	c *model.Container, spec *specs.Spec) error {
 	if s.policy == nil {
 		return nil
 	}

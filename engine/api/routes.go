@@ -113,7 +113,8 @@ func (s *Server) podRoutes() {
 			return nil, err
 		}
 		opts := engine.RemovePodOptions{Force: queryBool(r, "force"), Timeout: timeout}
-		if err := s.gatePod(r.Context(), who, policy.OpPodRemove, r.PathValue("ref"), requestOf(r)); err != nil {
+		if err := s.gatePod(r.Context(), who, policy.OpPodRemove, r.PathValue("ref"),
+			requestOf(r)); err != nil {
 			return nil, err
 		}
 		return nil, s.eng.RemovePod(r.Context(), scope(who), r.PathValue("ref"), opts)
@@ -216,7 +217,8 @@ func (s *Server) containerRoutes() {
 		return s.visibleContainers(r.Context(), who, ctrs)
 	})
 	s.handle("GET "+p+"/{ref}", func(_ http.ResponseWriter, r *http.Request, who Subject) (any, error) {
-		if err := s.gateContainer(r.Context(), who, policy.OpContainerInspect, r.PathValue("ref"), nil); err != nil {
+		if err := s.gateContainer(r.Context(), who, policy.OpContainerInspect, r.PathValue("ref"),
+			nil); err != nil {
 			return nil, err
 		}
 		return s.eng.InspectContainer(r.Context(), scope(who), r.PathValue("ref"))
@@ -227,7 +229,8 @@ func (s *Server) containerRoutes() {
 			return nil, err
 		}
 		opts := engine.RemoveContainerOptions{Force: queryBool(r, "force"), Timeout: timeout}
-		if err := s.gateContainer(r.Context(), who, policy.OpContainerRemove, r.PathValue("ref"), requestOf(r)); err != nil {
+		if err := s.gateContainer(r.Context(), who, policy.OpContainerRemove, r.PathValue("ref"),
+			requestOf(r)); err != nil {
 			return nil, err
 		}
 		return nil, s.eng.RemoveContainer(r.Context(), scope(who), r.PathValue("ref"), opts)
@@ -236,7 +239,8 @@ func (s *Server) containerRoutes() {
 	s.handle("POST "+p+"/{ref}/{op}", s.containerOp)
 	s.handle("GET "+p+"/{ref}/logs", func(w http.ResponseWriter, r *http.Request, who Subject) (any, error) {
 		opts := engine.LogOptions{Follow: queryBool(r, "follow")}
-		if err := s.gateContainer(r.Context(), who, policy.OpContainerLogs, r.PathValue("ref"), nil); err != nil {
+		if err := s.gateContainer(r.Context(), who, policy.OpContainerLogs, r.PathValue("ref"),
+			nil); err != nil {
 			return nil, err
 		}
 		return streamLogs(w, r, func(ctx context.Context, fn func(engine.LogEntry) error) error {
@@ -285,7 +289,8 @@ func (s *Server) containerOp(_ http.ResponseWriter, r *http.Request, who Subject
 // streamLogs writes log entries as JSON lines, flushing each so `logs -f`
 // shows lines as they come. An error before the first entry is a normal
 // error reply.
-func streamLogs(w http.ResponseWriter, r *http.Request, run func(context.Context, func(engine.LogEntry) error) error) (any, error) {
+func streamLogs(w http.ResponseWriter, r *http.Request, run func(context.Context,
+	func(engine.LogEntry) error) error) (any, error) {
 	started := false
 	enc := json.NewEncoder(w)
 	flusher, _ := w.(http.Flusher)

@@ -95,7 +95,8 @@ func createV2(path string, limits Limits) error {
 		}
 	}
 	if limits.MemoryBytes > 0 {
-		if err := write(filepath.Join(dir, "memory.max"), strconv.FormatInt(limits.MemoryBytes, 10)); err != nil {
+		if err := write(filepath.Join(dir, "memory.max"), strconv.FormatInt(limits.MemoryBytes,
+			10)); err != nil {
 			return err
 		}
 	}
@@ -173,7 +174,8 @@ func Freeze(path string, frozen bool) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("cgroup %s: still %s after %s", path, strings.TrimSpace(string(data)), freezeWait)
+			return fmt.Errorf("cgroup %s: still %s after %s", path,
+				strings.TrimSpace(string(data)), freezeWait)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -163,7 +163,8 @@ type WalkOptions struct {
 // they wait for failed get an error wrapping ErrDependencyFailed. Walk
 // returns once every visit has returned. A cancelled ctx skips nodes not yet
 // started, each recorded with ctx's error.
-func Walk(ctx context.Context, g *Graph, opts WalkOptions, visit func(ctx context.Context, name string) error) map[string]error {
+func Walk(ctx context.Context, g *Graph, opts WalkOptions, visit func(ctx context.Context,
+	name string) error) map[string]error {
 	before, after := g.requires, g.dependents
 	if opts.Direction == Backward {
 		before, after = g.dependents, g.requires

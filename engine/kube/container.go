@@ -105,7 +105,8 @@ func (t *translator) containerProcess(c *v1.Container, path string, spec *engine
 
 // containerLifecycle sets the init mode or restart policy, stop signal and
 // stop timeout.
-func (t *translator) containerLifecycle(c *v1.Container, path string, init bool, spec *engine.ContainerSpec) error {
+func (t *translator) containerLifecycle(c *v1.Container, path string, init bool,
+	spec *engine.ContainerSpec) error {
 	switch {
 	case init && c.RestartPolicy != nil:
 		return t.unsupported(path+".restartPolicy",
@@ -246,7 +247,8 @@ func (t *translator) user(u userSettings) (string, error) {
 	case u.uid != nil:
 		return fmt.Sprintf("%d", *u.uid), nil
 	case u.gid != nil:
-		return "", t.unsupported(u.gidPath, "runAsGroup without runAsUser is not supported: set runAsUser too")
+		return "", t.unsupported(u.gidPath,
+			"runAsGroup without runAsUser is not supported: set runAsUser too")
 	}
 	return "", nil
 }

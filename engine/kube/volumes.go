@@ -106,7 +106,8 @@ func (t *translator) translateVolume(v v1.Volume, path string) (*volume, error) 
 		case v1.StorageMediumMemory:
 			vol.kind = volumeMemory
 		default:
-			return nil, t.unsupported(path+".emptyDir.medium", "%q is not supported: use Memory or leave it out",
+			return nil, t.unsupported(path+".emptyDir.medium",
+				"%q is not supported: use Memory or leave it out",
 				v.EmptyDir.Medium)
 		}
 	}
@@ -164,11 +165,13 @@ func (t *translator) containerMounts(c *v1.Container, path string, ctr *containe
 		}
 		destination := filepath.Clean(vm.MountPath)
 		if seen[destination] {
-			return t.invalid(mountPath+".mountPath", "%s is mounted twice in container %s", destination, c.Name)
+			return t.invalid(mountPath+".mountPath", "%s is mounted twice in container %s",
+				destination, c.Name)
 		}
 		seen[destination] = true
 		if vol.kind == volumeMemory && vm.ReadOnly {
-			t.warn(mountPath+".readOnly", "a Memory emptyDir is a tmpfs that starts empty: readOnly is ignored")
+			t.warn(mountPath+".readOnly",
+				"a Memory emptyDir is a tmpfs that starts empty: readOnly is ignored")
 		}
 		vol.users = append(vol.users, c.Name)
 		ctr.mounts = append(ctr.mounts, mount{volume: vol, destination: destination,
@@ -227,7 +230,8 @@ func prepareHostPath(h HostPath) error {
 	want := map[string]fs.FileMode{
 		string(v1.HostPathDirectoryOrCreate): fs.ModeDir, string(v1.HostPathDirectory): fs.ModeDir,
 		string(v1.HostPathFileOrCreate): 0, string(v1.HostPathFile): 0,
-		string(v1.HostPathSocket): fs.ModeSocket, string(v1.HostPathCharDev): fs.ModeDevice | fs.ModeCharDevice,
+		string(v1.HostPathSocket):   fs.ModeSocket,
+		string(v1.HostPathCharDev):  fs.ModeDevice | fs.ModeCharDevice,
 		string(v1.HostPathBlockDev): fs.ModeDevice,
 	}
 	mode, checked := want[h.Type]

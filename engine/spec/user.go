@@ -26,7 +26,8 @@ func ResolveUser(rootfs, user string) (uid, gid uint32, groups []uint32, err err
 	if !found {
 		n, perr := strconv.ParseUint(name, 10, 32)
 		if perr != nil {
-			return 0, 0, nil, fmt.Errorf("user %q not found in the image's /etc/passwd: use a uid or a user of the image", name)
+			return 0, 0, nil, fmt.Errorf("user %q not found in the image's /etc/passwd: use a "+
+				"uid or a user of the image", name)
 		}
 		uid, gid = uint32(n), uint32(n)
 	}
@@ -58,7 +59,8 @@ func resolveGroup(rootfs, group string) (uint32, error) {
 		return 0, err
 	}
 	if !found {
-		return 0, fmt.Errorf("group %q not found in the image's /etc/group: use a gid or a group of the image", group)
+		return 0, fmt.Errorf("group %q not found in the image's /etc/group: use a gid or a "+
+			"group of the image", group)
 	}
 	return gid, nil
 }
