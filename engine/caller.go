@@ -42,7 +42,7 @@ func callerOf(ctx context.Context, owner model.Owner) Caller {
 type StartCheck func(ctx context.Context, caller Caller, pod *model.Pod, c *model.Container,
 	s *specs.Spec) error
 
-// SetStartCheck installs the check run before runc sees each container's
+// SetStartCheck installs the check run before runc gets each container's
 // final spec. Set it before serving requests.
 func (e *Engine) SetStartCheck(check StartCheck) { e.startCheck = check }
 
@@ -74,7 +74,7 @@ const (
 	MountHostPath = "bind"   // any other host path
 )
 
-// MountKind says where a bind mount's source lives.
+// MountKind reports where a bind mount's source lives.
 func (e *Engine) MountKind(source string) string {
 	switch {
 	case strings.HasPrefix(source, filepath.Join(e.cfg.RunRoot, "pods")+"/"):

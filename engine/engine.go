@@ -22,7 +22,7 @@ import (
 	"github.com/podplug/podplug/store"
 )
 
-// Config says where an engine keeps its state and which binaries it uses.
+// Config sets where an engine keeps its state and which binaries it uses.
 type Config struct {
 	// Root holds the database, images, volumes and container files.
 	Root string
@@ -180,7 +180,7 @@ func (e *Engine) findPauseBinary() (string, error) {
 }
 
 // copyFile writes src to dst through a temporary file and a rename, so a
-// running infra container never sees a half-written binary.
+// running infra container never reads a half-written binary.
 func copyFile(src, dst string, mode os.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {

@@ -102,7 +102,7 @@ func hasProcess(c *model.Container) bool {
 }
 
 // awaitExitFile returns the recorded exit. When conmon wrote none, it waits
-// briefly if runc says the process is gone; if conmon died too, the exit code
+// briefly if runc reports the process gone; if conmon died too, the exit code
 // is lost and recorded as -1.
 func (e *Engine) awaitExitFile(c *model.Container) (oci.Exit, bool) {
 	if exit, ok := e.rt.ReadExit(c.ID); ok {
@@ -161,7 +161,7 @@ func (e *Engine) afterExit(podID, id string, finished time.Time) {
 	e.applyExitPolicy(podID)
 }
 
-// restartDelay says whether c's restart policy restarts it, and after how
+// restartDelay reports whether c's restart policy restarts it, and after how
 // long: 100ms doubling with each restart, at most 30s.
 func restartDelay(c *model.Container) (time.Duration, bool) {
 	p := c.Restart

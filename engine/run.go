@@ -424,7 +424,7 @@ func (e *Engine) abortStop(c *model.Container, cause error) error {
 	return fmt.Errorf("stop container %s: %w", c.Name, cause)
 }
 
-// exitPoll is how often a wait asks runc whether a container it waits for
+// exitPoll is the interval at which a wait queries runc whether a container it waits for
 // is gone, in case its exit file never comes (conmon killed).
 const exitPoll = time.Second
 

@@ -10,7 +10,7 @@ const (
 	HookInspect  = "inspect"
 )
 
-// PluginRef tells a plugin who it is and what its config is.
+// PluginRef gives a plugin its name and config.
 type PluginRef struct {
 	Name   string `json:"name"`
 	Config any    `json:"config"`
@@ -80,7 +80,7 @@ type PreStartInput struct {
 	Containers []Member      `json:"containers"`
 }
 
-// Changes are what pre-start plugins ask to change in a container.
+// Changes are the container changes pre-start plugins request.
 type Changes struct {
 	Env         map[string]string `json:"env,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`

@@ -46,7 +46,7 @@ type Manager struct {
 	entries map[string]*entry
 }
 
-// Record is what the store keeps of an installed plugin.
+// Record is the stored entry of an installed plugin.
 type Record struct {
 	Manifest    plugins.Manifest `json:"manifest"`
 	Enabled     bool             `json:"enabled"`

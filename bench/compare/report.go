@@ -213,7 +213,7 @@ var missReasons = map[string]string{
 		"about 10 ms.",
 }
 
-// writeMisses says by how much each missed target is missed and why.
+// writeMisses writes by how much each missed target is missed and why.
 func (r *report) writeMisses(w io.Writer) {
 	var lines []string
 	for _, res := range r.results {

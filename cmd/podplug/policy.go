@@ -44,7 +44,7 @@ func policyCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:  "reload",
-				Usage: "reload the policies; a set that fails to compile is refused and the old one stays",
+				Usage: "reload the policies; a set that fails to compile is rejected and the old one stays",
 				Action: withClient(func(c *cli.Context, client *api.Client) error {
 					return engineError(client.ReloadPolicies(c.Context))
 				}),

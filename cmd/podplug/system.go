@@ -213,7 +213,7 @@ func infoCommand() *cli.Command {
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
-		Usage: "show the client's version and, if one answers, the daemon's",
+		Usage: "show the client's version and, if one is listening, the daemon's",
 		Action: func(c *cli.Context) error {
 			fmt.Printf("Client: podplug %s (%s %s/%s)\n", api.Version, runtime.Version(),
 				runtime.GOOS, runtime.GOARCH)

@@ -16,7 +16,7 @@ import (
 
 // errHidden marks a not-found reply to a non-admin. It reads the same for
 // an object that does not exist and one of another tenant, so no command
-// tells a tenant which names other tenants use.
+// reveals to a tenant which names other tenants use.
 var errHidden = errors.New("not found (tenant_isolation: only objects of your own tenant are visible)")
 
 func hiddenError(kind, ref string) error {
@@ -33,7 +33,7 @@ func (w Subject) engineCaller() engine.Caller {
 		Admin: w.Admin}
 }
 
-// check asks the policy about op for who. in carries the target, spec and
+// check evaluates op for who against the policy. in carries the target, spec and
 // request; a nil policy allows everything. A denial is recorded as an
 // event and returned with every reason.
 func (s *Server) check(ctx context.Context, who Subject, op string, in policy.Input) error {
@@ -150,7 +150,7 @@ func (s *Server) visible(ctx context.Context, who Subject, op string,
 }
 
 // resolveHostPath returns a bind mount's source with symlinks resolved, so
-// a policy on allowed host paths sees where the mount really points.
+// a policy on allowed host paths gets the path the mount really uses.
 func resolveHostPath(path string) string {
 	if resolved, err := filepath.EvalSymlinks(path); err == nil {
 		return resolved
@@ -260,7 +260,7 @@ func (s *Server) visibleImages(ctx context.Context, who Subject,
 	return out, nil
 }
 
-// eventVisible asks the policy's visible rule about one event, as a target
+// eventVisible evaluates the policy's visible rule for one event, as a target
 // of kind event owned by the event's tenant. An error hides the event.
 func (s *Server) eventVisible(ctx context.Context, who Subject, ev *model.Event) bool {
 	if s.policy == nil {

@@ -513,13 +513,13 @@ func (c *Client) RemovePlugin(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/plugins/"+url.PathEscape(name), nil, nil)
 }
 
-// Whoami returns how the daemon sees the caller.
+// Whoami returns the caller as the daemon identified it.
 func (c *Client) Whoami(ctx context.Context) (*Subject, error) {
 	var out Subject
 	return &out, c.do(ctx, http.MethodGet, "/whoami", nil, &out)
 }
 
-// ReloadPolicies asks the daemon to reload its policies.
+// ReloadPolicies has the daemon reload its policies.
 func (c *Client) ReloadPolicies(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/policy/reload", nil, nil)
 }

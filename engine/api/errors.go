@@ -53,7 +53,7 @@ func (e *Error) Error() string {
 }
 
 // toError classifies an error for the reply to who. A non-admin's
-// not-found replies never say whether another tenant has such an object.
+// not-found replies never reveal whether another tenant has such an object.
 func (s *Server) toError(err error, who Subject) *Error {
 	if !who.Admin && errors.Is(err, store.ErrNotFound) && !errors.Is(err, errHidden) {
 		return &Error{Status: http.StatusNotFound, Kind: KindNotFound,

@@ -18,7 +18,7 @@ import (
 	"github.com/podplug/podplug/engine/userns"
 )
 
-// DefaultTenantsFile is where the operator maps users and groups to tenants.
+// DefaultTenantsFile is the operator's file mapping users and groups to tenants.
 const DefaultTenantsFile = "/etc/podplug/tenants.yaml"
 
 // Tenants is the operator's file: who may connect, who is an admin, and
@@ -136,7 +136,7 @@ func (r IDRange) String() string {
 	return fmt.Sprintf("%d-%d", r.Start, uint64(r.Start)+uint64(r.Size)-1)
 }
 
-// Subject is a client as the daemon sees it.
+// Subject is a client as the daemon identified it.
 type Subject struct {
 	UID    uint32   `json:"uid"`
 	GID    uint32   `json:"gid"`

@@ -29,7 +29,7 @@ func (s *Server) policyRoutes() {
 				engine.ErrInvalid)
 		}
 		if err := s.policy.Reload(r.Context()); err != nil {
-			return nil, fmt.Errorf("policy reload refused, the previous policies stay in force: %w", err)
+			return nil, fmt.Errorf("policy reload rejected, the previous policies stay in force: %w", err)
 		}
 		s.log.Info("policies reloaded", "files", len(s.policy.Files()))
 		return map[string]any{"files": s.policy.Files()}, nil
@@ -210,7 +210,7 @@ func hasOption(opts []string, want string) bool {
 	return false
 }
 
-// subjectForUID is how the daemon would see a client running as uid with
+// subjectForUID resolves the subject of a client running as uid with
 // the user's groups from the group database.
 func subjectForUID(uid uint32, t *Tenants) Subject {
 	cred := &unix.Ucred{Uid: uid, Gid: uid, Pid: -1}

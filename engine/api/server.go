@@ -33,10 +33,10 @@ const APIVersion = "/v1"
 type Options struct {
 	// Tenants is the operator's file; nil means only root may connect.
 	Tenants *Tenants
-	// Policy gates every operation; nil allows everything a peer on the
-	// socket asks.
+	// Policy gates every operation. Nil allows every request a peer on the
+	// socket sends.
 	Policy *policy.Engine
-	// PolicyDir is where Policy was loaded from, for `policy test`.
+	// PolicyDir is the directory Policy was loaded from, for `policy test`.
 	PolicyDir string
 	Logger    *slog.Logger
 }

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Root is where the cgroup hierarchies are mounted.
+// Root is the mount point of the cgroup hierarchies.
 const Root = "/sys/fs/cgroup"
 
 // cfsPeriod is the CFS period used to express a CPU limit, in microseconds.

@@ -110,7 +110,7 @@ func (p *Pod) Shares(ns string) bool {
 	return false
 }
 
-// ContainerState is where a container is in its lifecycle.
+// ContainerState is a container's position in its lifecycle.
 type ContainerState string
 
 // Container states. Stopping and Removing are transitional: the daemon
@@ -138,7 +138,7 @@ const (
 	RestartAlways    = "always"
 )
 
-// RestartPolicy says whether the engine restarts a container that exits.
+// RestartPolicy decides whether the engine restarts a container that exits.
 type RestartPolicy struct {
 	Name string `json:"name"`
 	// MaxRetries caps restarts for on-failure; 0 means no cap.

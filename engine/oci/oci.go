@@ -297,7 +297,7 @@ type State struct {
 	PID    int    `json:"pid"`
 }
 
-// State asks runc for the container's status; ErrNotFound when runc has no
+// State queries runc for the container's status; ErrNotFound when runc has no
 // such container.
 func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	out, err := r.runcOutput(ctx, "state", id)
